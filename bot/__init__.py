@@ -1,0 +1,1 @@
+"""workflow-bot: a GitHub App running a task, submit, review, approve workflow."""

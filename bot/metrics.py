@@ -1,0 +1,38 @@
+"""Prometheus metrics for deliveries, work and effects."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+DELIVERIES_RECEIVED = Counter(
+    "workflow_bot_deliveries_received_total",
+    "Webhook deliveries answered, by event and answer.",
+    ["event", "answer"],
+    registry=REGISTRY,
+)
+DELIVERIES_PROCESSED = Counter(
+    "workflow_bot_deliveries_processed_total",
+    "Deliveries the worker finished, by event and outcome.",
+    ["event", "outcome"],
+    registry=REGISTRY,
+)
+DELIVERY_SECONDS = Histogram(
+    "workflow_bot_delivery_seconds",
+    "Time a worker spent on one delivery.",
+    ["event"],
+    registry=REGISTRY,
+)
+EFFECTS = Counter(
+    "workflow_bot_effects_total",
+    "Outbox effects carried out, by topic and outcome.",
+    ["topic", "outcome"],
+    registry=REGISTRY,
+)
+INBOX_DEPTH = Gauge(
+    "workflow_bot_inbox_depth",
+    "Deliveries per state, read at scrape time.",
+    ["state"],
+    registry=REGISTRY,
+)

@@ -1,0 +1,30 @@
+"""Wires handlers and effects into a worker for one process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import replies, workflow
+from bot.effects import PUBLISH, Effects
+from bot.mirror import Mirror
+from bot.services import Services
+from bot.worker import Worker
+from handlers import build_router
+
+
+def build_effects(services: Services) -> Effects:
+    effects = Effects()
+
+    async def publish(payload: dict[str, Any]) -> None:
+        await services.publisher.publish(payload["name"], payload["data"])
+
+    effects.register(PUBLISH, publish)
+    mirror = Mirror(services)
+    effects.register(workflow.SYNC, mirror.sync_task)
+    effects.register(replies.COMMENT, mirror.comment)
+    effects.register(replies.REACTION, mirror.reaction)
+    return effects
+
+
+def build_worker(services: Services) -> Worker:
+    return Worker(services, build_router(), build_effects(services))

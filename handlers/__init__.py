@@ -1,0 +1,11 @@
+"""Webhook handlers, one module per GitHub event family."""
+
+from __future__ import annotations
+
+from gidgethub.routing import Router
+
+from handlers import comments, installation, issues
+
+
+def build_router() -> Router:
+    return Router(installation.router, issues.router, comments.router)
