@@ -1,8 +1,8 @@
-"""foundation and workflow domain
+"""initial schema
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-04 17:04:05.748116
+Create Date: 2026-12-04 17:08:31.884067
 """
 
 from collections.abc import Sequence
