@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from dataclasses import field as default
 from typing import Any
@@ -201,11 +202,17 @@ def _academy(data: dict[str, Any]) -> Academy:
     )
 
 
+# Names the repository whose config governs another one, or None: an academy
+# exercise repository has no config of its own and follows its hub's.
+Redirect = Callable[[str], Awaitable[str | None]]
+
+
 class ConfigLoader:
     """Reads the repository's file, else the organisation's `.github` default."""
 
     def __init__(self) -> None:
         self._cache: TTLCache[str, RepoConfig] = TTLCache(4096, CACHE_SECONDS)
+        self.redirects: list[Redirect] = []
 
     def forget(self, full_name: str) -> None:
         self._cache.pop(full_name, None)
@@ -218,6 +225,12 @@ class ConfigLoader:
         cached = self._cache.get(full_name)
         if cached is not None:
             return cached
+        for redirect in self.redirects:
+            governing = await redirect(full_name)
+            if governing is not None and governing != full_name:
+                config = await self.load(gh, governing)
+                self._cache[full_name] = config
+                return config
         owner = full_name.split("/")[0]
         text = await _read_file(gh, full_name)
         source = full_name

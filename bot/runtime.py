@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import replies, workflow
+from bot import academy, replies, workflow
 from bot.effects import PUBLISH, Effects
 from bot.mirror import Mirror
 from bot.services import Services
@@ -23,6 +23,7 @@ def build_effects(services: Services) -> Effects:
     effects.register(workflow.SYNC, mirror.sync_task)
     effects.register(replies.COMMENT, mirror.comment)
     effects.register(replies.REACTION, mirror.reaction)
+    academy.install(services, effects)
     return effects
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from gidgethub.routing import Router
 
-from handlers import comments, installation, issues
+from handlers import academy, comments, installation, issues
+
+# `academy` adds its `/enroll` runner to the comment commands when imported.
+__all__ = ["academy", "build_router"]
 
 
 def build_router() -> Router:

@@ -10,8 +10,8 @@ from gidgethub import BadRequest, sansio
 from gidgethub.routing import Router
 from sqlalchemy import select
 
+from bot import academy, rbac, replies
 from bot import commands as grammar
-from bot import rbac, replies
 from bot.config import RepoConfig
 from bot.context import DeliveryContext
 from bot.rbac import Action, Actor
@@ -277,8 +277,8 @@ async def xp_summary(turn: Turn, user: User) -> str:
 
 
 async def progress_text(turn: Turn, user: User) -> str:
-    """Curriculum progress; the academy module replaces this when configured."""
-    return ""
+    """Curriculum progress in every academy the user is enrolled in."""
+    return await academy.student_progress(turn.ctx.session, turn.ctx.services, user)
 
 
 @runs(grammar.AdjustXp)
@@ -332,9 +332,3 @@ async def run_history(turn: Turn, _command: grammar.History) -> str:
         )
     ).all()
     return replies.render("history.md.j2", status=task.status, rows=rows)
-
-
-@runs(grammar.Enroll)
-async def run_enroll(turn: Turn, _command: grammar.Enroll) -> str:
-    """Replaced by the academy module where `academy:` is configured."""
-    raise Refused("this repository has no `academy:` configuration")

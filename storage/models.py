@@ -329,6 +329,64 @@ class CIVerdict(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ProvisionStep(enum.StrEnum):
+    """Where setting up one exercise repository has got to, in order."""
+
+    GENERATE = "generate"
+    WAIT_BRANCH = "wait_branch"
+    COLLABORATOR = "collaborator"
+    ISSUE = "issue"
+    TASK = "task"
+    DONE = "done"
+
+
+class ProvisionState(enum.StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    TAKEN = "taken"  # the name belongs to a repository the bot did not create
+    FAILED = "failed"
+
+
+class Provisioning(Base):
+    """One academy exercise being set up for one student, step by step.
+
+    Each step is recorded once done, so an interrupted set-up resumes where
+    it stopped; `hub_repository` is where the academy config lives, which the
+    exercise repository (with no config of its own) is governed by.
+    """
+
+    __tablename__ = "academy_provisionings"
+    __table_args__ = (
+        UniqueConstraint(
+            "student_id", "hub_repository", "exercise_id", name="uq_provisioning"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(GitHubId, primary_key=True, autoincrement=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    hub_repository: Mapped[str] = mapped_column(String(255))
+    installation_id: Mapped[int] = mapped_column(BigInteger)
+    exercise_id: Mapped[str] = mapped_column(String(100))
+    repo_full_name: Mapped[str] = mapped_column(String(255), index=True)
+    step: Mapped[ProvisionStep] = mapped_column(
+        _enum(ProvisionStep, "provision_step"), default=ProvisionStep.GENERATE
+    )
+    state: Mapped[ProvisionState] = mapped_column(
+        _enum(ProvisionState, "provision_state"), default=ProvisionState.PENDING
+    )
+    generate_requested: Mapped[bool] = mapped_column(default=False)
+    created_repo_id: Mapped[int | None] = mapped_column(BigInteger)
+    default_branch: Mapped[str | None] = mapped_column(String(255))
+    issue_number: Mapped[int | None]
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"), index=True)
+    # Where the student hears that the exercise is ready (or what went wrong).
+    announce_repository: Mapped[str | None] = mapped_column(String(255))
+    announce_issue_number: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 __all__ = [
     "AuditEntry",
     "Base",
@@ -341,6 +399,9 @@ __all__ = [
     "OutboxEvent",
     "OutboxState",
     "Outcome",
+    "ProvisionState",
+    "ProvisionStep",
+    "Provisioning",
     "Repository",
     "Review",
     "Role",

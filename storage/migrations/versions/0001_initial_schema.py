@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-04 17:08:31.884067
+Create Date: 2026-12-04 17:13:50.671332
 """
 
 from collections.abc import Sequence
@@ -316,6 +316,88 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "academy_provisionings",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("student_id", sa.BigInteger(), nullable=False),
+        sa.Column("hub_repository", sa.String(length=255), nullable=False),
+        sa.Column("installation_id", sa.BigInteger(), nullable=False),
+        sa.Column("exercise_id", sa.String(length=100), nullable=False),
+        sa.Column("repo_full_name", sa.String(length=255), nullable=False),
+        sa.Column(
+            "step",
+            sa.Enum(
+                "generate",
+                "wait_branch",
+                "collaborator",
+                "issue",
+                "task",
+                "done",
+                name="provision_step",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "state",
+            sa.Enum(
+                "pending",
+                "done",
+                "taken",
+                "failed",
+                name="provision_state",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column("generate_requested", sa.Boolean(), nullable=False),
+        sa.Column("created_repo_id", sa.BigInteger(), nullable=True),
+        sa.Column("default_branch", sa.String(length=255), nullable=True),
+        sa.Column("issue_number", sa.Integer(), nullable=True),
+        sa.Column(
+            "task_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=True,
+        ),
+        sa.Column("announce_repository", sa.String(length=255), nullable=True),
+        sa.Column("announce_issue_number", sa.Integer(), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column(
+            "created_at", storage.models.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column(
+            "updated_at", storage.models.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["student_id"],
+            ["users.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["task_id"],
+            ["tasks.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint(
+            "student_id", "hub_repository", "exercise_id", name="uq_provisioning"
+        ),
+    )
+    with op.batch_alter_table("academy_provisionings", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_academy_provisionings_repo_full_name"),
+            ["repo_full_name"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_academy_provisionings_task_id"), ["task_id"], unique=False
+        )
+
+    op.create_table(
         "audit_entries",
         sa.Column(
             "id",
@@ -441,6 +523,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_audit_entries_created_at"))
 
     op.drop_table("audit_entries")
+    with op.batch_alter_table("academy_provisionings", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_academy_provisionings_task_id"))
+        batch_op.drop_index(batch_op.f("ix_academy_provisionings_repo_full_name"))
+
+    op.drop_table("academy_provisionings")
     with op.batch_alter_table("tasks", schema=None) as batch_op:
         batch_op.drop_index("ix_tasks_status")
 
