@@ -200,9 +200,9 @@ async def _retry_stalled(
                 "provisioning retried",
                 extra={"provisioning": row.id, "delivery": delivery_id},
             )
+            if row.state == ProvisionState.TAKEN:
+                row.generate_requested = False  # what we may adopt is looked at anew
             row.state = ProvisionState.PENDING
-            if row.step == ProvisionStep.GENERATE:
-                row.generate_requested = False
             await queue(session, row.id)
 
 

@@ -228,9 +228,9 @@ class ConfigLoader:
         for redirect in self.redirects:
             governing = await redirect(full_name)
             if governing is not None and governing != full_name:
-                config = await self.load(gh, governing)
-                self._cache[full_name] = config
-                return config
+                # Not cached under this name: forgetting the governing
+                # repository's config must reach the ones it governs.
+                return await self.load(gh, governing)
         owner = full_name.split("/")[0]
         text = await _read_file(gh, full_name)
         source = full_name

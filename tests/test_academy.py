@@ -1,0 +1,400 @@
+"""The coding academy through signed deliveries and the fake GitHub.
+
+Pull requests, CI and PR reviews are another engineer's work in progress, so
+these scenarios submit with the student's `/submit` and approve with the
+reviewer's `/approve`; the academy reacts to Task.APPROVED either way.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from storage.models import (
+    AuditEntry,
+    Provisioning,
+    ProvisionState,
+    Role,
+    Status,
+    Task,
+    TaskType,
+    User,
+)
+from tests.fakegithub import FakeGitHub
+from tests.harness import Bot
+from tests.payloads import World
+
+ORG = "acme-academy"
+HUB = f"{ORG}/hub"
+HELLO = f"{ORG}/hello-sam"
+FIZZBUZZ = f"{ORG}/fizzbuzz-sam"
+ACADEMY_CONFIG = f"""\
+roles:
+  REVIEWER: [rita]
+academy:
+  org: {ORG}
+  exercises:
+    - {{id: hello, title: "Hello, world", template: {ORG}/template-hello}}
+    - id: fizzbuzz
+      title: FizzBuzz
+      template: {ORG}/template-fizzbuzz
+      xp_required: 10
+      body: Print the numbers from 1 to 100, with a twist.
+"""
+GENERATE = "repos/create-using-template"
+ADD_COLLABORATOR = "repos/add-collaborator"
+CREATE_ISSUE = "issues/create"
+
+
+@pytest.fixture
+def hub(gh: FakeGitHub) -> World:
+    """The academy's organisation, its hub repository and two templates."""
+    installation = gh.add_installation(ORG)
+    gh.add_repo(HUB, installation_id=installation["id"])
+    gh.set_file(HUB, ".github/workflow-bot.yml", ACADEMY_CONFIG)
+    for name in ("template-hello", "template-fizzbuzz"):
+        gh.add_repo(f"{ORG}/{name}", private=True, is_template=True)
+        gh.set_file(f"{ORG}/{name}", "README.md", f"# {name}\n")
+    for login in ("sam", "rita", "root-admin", "eve"):
+        gh.add_user(login)
+    return World(gh, installation["id"], repo=HUB)
+
+
+def in_repo(world: World, repository: str) -> World:
+    return World(world.gh, world.installation_id, repo=repository)
+
+
+def calls(gh: FakeGitHub, operation: str) -> list[str]:
+    return [r.path for r in gh.requests if r.operation_id == operation]
+
+
+def bot_comments(gh: FakeGitHub, repository: str, number: int) -> list[str]:
+    comments = gh.issue(repository, number)["comments"]
+    return [c["body"] for c in comments if c["user"].endswith("[bot]")]
+
+
+async def enrol(bot: Bot, hub: World, login: str = "sam") -> int:
+    """`/enroll` in a new hub issue; returns the issue's number."""
+    number = hub.gh.add_issue(HUB, title="Enrolment", author=login)["number"]
+    await bot.handle("issue_comment", hub.comment(number, login, "/enroll")[1])
+    return number
+
+
+async def say(bot: Bot, world: World, number: int, login: str, body: str) -> None:
+    await bot.handle("issue_comment", world.comment(number, login, body)[1])
+
+
+async def exercise_task(bot: Bot, repository: str) -> Task:
+    async with bot.services.sessions() as session:
+        task = await session.scalar(
+            select(Task).where(Task.repository_full_name == repository)
+        )
+    assert task is not None, f"no task in {repository}"
+    return task
+
+
+async def user(bot: Bot, login: str) -> User:
+    async with bot.services.sessions() as session:
+        found = await session.scalar(select(User).where(User.login == login))
+    assert found is not None
+    return found
+
+
+async def audit(bot: Bot, action: str) -> list[AuditEntry]:
+    async with bot.services.sessions() as session:
+        rows = await session.scalars(
+            select(AuditEntry).where(AuditEntry.action == action)
+        )
+        return list(rows.all())
+
+
+async def submitted(bot: Bot, hub: World, repository: str = HELLO) -> World:
+    """The student claims and submits the exercise (issue #1 of its repo)."""
+    exercise = in_repo(hub, repository)
+    await say(bot, exercise, 1, "sam", "/claim")
+    await say(bot, exercise, 1, "sam", "/submit")
+    task = await exercise_task(bot, repository)
+    assert task.status == Status.SUBMITTED
+    return exercise
+
+
+async def test_academy_scenario_enrol_to_next_exercise(
+    bot: Bot, gh: FakeGitHub, hub: World
+) -> None:
+    gh.template_delay(3)  # GitHub fills a generated repository a little later
+    enrolment = await enrol(bot, hub)
+
+    assert gh.repo_exists(HELLO)
+    assert len(calls(gh, "repos/get-branch")) >= 4
+    assert gh.collaborators(HELLO) == {"sam": "push"}
+    issue = gh.issue(HELLO, 1)
+    assert issue["title"] == "Hello, world"
+    assert issue["assignees"] == ["sam"]
+    assert sorted(issue["labels"]) == ["status: todo", "type: academy exercise"]
+    task = await exercise_task(bot, HELLO)
+    assert task.type == TaskType.ACADEMY_EXERCISE and task.status == Status.TODO
+    assert (await user(bot, "sam")).role == Role.STUDENT
+    welcome, ready = bot_comments(gh, HUB, enrolment)
+    assert "welcome to the academy" in welcome and f"`{HELLO}`" in welcome
+    assert f"https://github.com/{HELLO}/issues/1" in ready
+    assert "0 XP" in ready
+
+    exercise = await submitted(bot, hub)
+    await say(bot, exercise, 1, "rita", "/approve well done")
+
+    assert (await exercise_task(bot, HELLO)).status == Status.APPROVED
+    assert (await user(bot, "sam")).xp == 10
+    assert gh.repo_exists(FIZZBUZZ)
+    assert gh.collaborators(FIZZBUZZ) == {"sam": "push"}
+    assert "with a twist" in (gh.issue(FIZZBUZZ, 1)["body"] or "")
+    announcements = "\n".join(bot_comments(gh, HELLO, 1))
+    assert "+10 XP" in announcements and "Next exercise unlocked" in announcements
+    assert f"https://github.com/{FIZZBUZZ}/issues/1" in announcements
+    assert [name for name, _ in bot.events].count("Task.CREATED") == 2
+
+
+async def test_completing_the_last_exercise_is_announced(
+    bot: Bot, gh: FakeGitHub, hub: World
+) -> None:
+    await enrol(bot, hub)
+    await say(bot, await submitted(bot, hub), 1, "rita", "/approve")
+    await say(bot, await submitted(bot, hub, FIZZBUZZ), 1, "rita", "/approve")
+
+    assert (await user(bot, "sam")).xp == 20
+    assert any("completed every exercise" in b for b in bot_comments(gh, FIZZBUZZ, 1))
+    assert len(calls(gh, GENERATE)) == 2
+
+
+async def test_next_exercise_waits_for_its_xp(
+    bot: Bot, gh: FakeGitHub, hub: World
+) -> None:
+    gh.set_file(
+        HUB,
+        ".github/workflow-bot.yml",
+        ACADEMY_CONFIG.replace("xp_required: 10", "xp_required: 30"),
+    )
+    await enrol(bot, hub)
+    await say(bot, await submitted(bot, hub), 1, "rita", "/approve")
+
+    assert not gh.repo_exists(FIZZBUZZ)
+    assert any("unlocks at 30 XP" in b for b in bot_comments(gh, HELLO, 1))
+
+
+async def test_enrolling_twice_sets_up_nothing_twice(
+    bot: Bot, gh: FakeGitHub, hub: World
+) -> None:
+    first = await enrol(bot, hub)
+    _, payload = hub.comment(first, "sam", "/enroll")
+    await bot.deliver("issue_comment", payload, delivery_id="enrol-again")
+    await bot.deliver("issue_comment", payload, delivery_id="enrol-again")
+    await bot.drain()
+    second = await enrol(bot, hub)
+
+    assert len(calls(gh, GENERATE)) == 1
+    assert len(calls(gh, CREATE_ISSUE)) == 1
+    [answer] = bot_comments(gh, HUB, second)
+    assert "already enrolled" in answer and "Hello, world" in answer
+    assert len(await audit(bot, "enroll")) == 1
+
+
+async def test_duplicate_approval_grants_xp_once(
+    bot: Bot, gh: FakeGitHub, hub: World
+) -> None:
+    await enrol(bot, hub)
+    exercise = await submitted(bot, hub)
+    _, approval = exercise.comment(1, "rita", "/approve")
+    await bot.deliver("issue_comment", approval, delivery_id="approval")
+    await bot.deliver("issue_comment", approval, delivery_id="approval")
+    await bot.deliver("issue_comment", approval, delivery_id="approval-resent")
+    await bot.drain()
+
+    assert (await user(bot, "sam")).xp == 10
+    assert len(await audit(bot, "xp")) == 1
+    assert [name for name, _ in bot.events].count("Task.APPROVED") == 1
+    assert len(calls(gh, GENERATE)) == 2  # hello, then fizzbuzz once
+
+
+async def test_provisioning_resumes_after_a_failed_step(
+    bot: Bot, gh: FakeGitHub, hub: World
+) -> None:
+    gh.fail("PUT", "/repos/{owner}/{repo}/collaborators/{username}", status=502)
+    await enrol(bot, hub)
+
+    assert len(calls(gh, GENERATE)) == 1
+    assert len(calls(gh, ADD_COLLABORATOR)) == 2  # failed once, then done
+    assert gh.collaborators(HELLO) == {"sam": "push"}
+    assert len(calls(gh, CREATE_ISSUE)) == 1
+    assert (await exercise_task(bot, HELLO)).assignee_id is not None
+
+
+async def test_provisioning_given_up_resumes_when_the_student_enrols_again(
+    bot: Bot, gh: FakeGitHub, hub: World
+) -> None:
+    # More failures than the outbox retries: the work stops, recorded.
+    gh.fail("PUT", "/repos/{owner}/{repo}/collaborators/{username}", times=4)
+    enrolment = await enrol(bot, hub)
+    async with bot.services.sessions() as session:
+        row = await session.scalar(select(Provisioning))
+    assert row is not None and row.state == ProvisionState.PENDING
+    assert row.last_error and "502" in row.last_error
+    assert not gh.collaborators(HELLO)
+
+    await say(bot, hub, enrolment, "sam", "/enroll")
+
+    assert len(calls(gh, GENERATE)) == 1
+    assert gh.collaborators(HELLO) == {"sam": "push"}
+    assert gh.issue(HELLO, 1)["assignees"] == ["sam"]
+
+
+async def test_taken_repository_name_is_reported_not_overwritten(
+    bot: Bot, gh: FakeGitHub, hub: World
+) -> None:
+    gh.add_repo(HELLO, description="someone else's")
+    enrolment = await enrol(bot, hub)
+
+    assert calls(gh, GENERATE) == []
+    assert calls(gh, ADD_COLLABORATOR) == []
+    assert not gh.repo_exists(f"{HELLO}-1") and not gh.repo_exists(f"{HELLO}-2")
+    answer = bot_comments(gh, HUB, enrolment)[-1]
+    assert f"`{HELLO}` already exists" in answer and "/enroll" in answer
+    async with bot.services.sessions() as session:
+        row = await session.scalar(select(Provisioning))
+    assert row is not None and row.state == ProvisionState.TAKEN
+
+
+async def test_student_cannot_approve_own_exercise(
+    bot: Bot, gh: FakeGitHub, hub: World
+) -> None:
+    await enrol(bot, hub)
+    exercise = await submitted(bot, hub)
+    await say(bot, exercise, 1, "sam", "/approve I did great")
+
+    assert (await exercise_task(bot, HELLO)).status == Status.SUBMITTED
+    assert (await user(bot, "sam")).xp == 0
+    assert any("refused" in b for b in bot_comments(gh, HELLO, 1))
+    assert not gh.repo_exists(FIZZBUZZ)
+
+
+async def test_super_admin_override_and_xp_adjustment_are_audited(
+    bot: Bot, gh: FakeGitHub, hub: World
+) -> None:
+    await enrol(bot, hub)
+    exercise = in_repo(hub, HELLO)
+    await say(bot, exercise, 1, "root-admin", "/override approved paired live")
+
+    assert (await exercise_task(bot, HELLO)).status == Status.APPROVED
+    assert (await user(bot, "sam")).xp == 10
+    assert gh.repo_exists(FIZZBUZZ)
+    [override] = await audit(bot, "override")
+    assert override.actor_login == "root-admin" and override.note == "paired live"
+
+    await say(bot, hub, 1, "root-admin", "/xp @sam +5 helped a peer")
+    assert (await user(bot, "sam")).xp == 15
+    notes = [row.note for row in await audit(bot, "xp")]
+    assert "@sam +5 XP: helped a peer" in notes
+
+
+async def test_override_by_a_reviewer_is_refused(
+    bot: Bot, gh: FakeGitHub, hub: World
+) -> None:
+    await enrol(bot, hub)
+    await say(bot, in_repo(hub, HELLO), 1, "rita", "/override approved why not")
+
+    assert (await exercise_task(bot, HELLO)).status == Status.TODO
+    assert (await user(bot, "sam")).xp == 0
+
+
+async def test_xp_shows_progress_through_the_curriculum(
+    bot: Bot, gh: FakeGitHub, hub: World
+) -> None:
+    enrolment = await enrol(bot, hub)
+    await say(bot, await submitted(bot, hub), 1, "rita", "/approve")
+    await say(bot, hub, enrolment, "sam", "/xp")
+    await say(bot, hub, enrolment, "rita", "/xp @sam")
+
+    mine, theirs = bot_comments(gh, HUB, enrolment)[-2:]
+    for answer in (mine, theirs):
+        assert "@sam has **10 XP**" in answer
+        assert "Hello, world" in answer and "`APPROVED`" in answer
+        assert "FizzBuzz" in answer and "`TODO`" in answer
+
+
+async def test_student_cannot_see_others_xp(
+    bot: Bot, gh: FakeGitHub, hub: World
+) -> None:
+    enrolment = await enrol(bot, hub)
+    await say(bot, hub, enrolment, "sam", "/xp @rita")
+
+    assert "refused" in bot_comments(gh, HUB, enrolment)[-1]
+
+
+async def test_enrol_where_no_academy_is_configured_is_refused(
+    bot: Bot, gh: FakeGitHub, hub: World
+) -> None:
+    gh.set_file(HUB, ".github/workflow-bot.yml", "roles:\n  REVIEWER: [rita]\n")
+    enrolment = await enrol(bot, hub)
+
+    assert "no `academy:` configuration" in bot_comments(gh, HUB, enrolment)[-1]
+    assert (await user(bot, "sam")).role is None
+    assert calls(gh, GENERATE) == []
+
+
+async def rewind(bot: Bot, **values: object) -> None:
+    """Put the provisioning back, as if a run died before recording a step."""
+    async with bot.services.sessions.begin() as session:
+        row = await session.scalar(select(Provisioning))
+        assert row is not None
+        for name, value in {"last_error": "worker killed", **values}.items():
+            setattr(row, name, value)
+        row.state = ProvisionState.PENDING
+
+
+async def test_lost_answer_to_generate_adopts_our_repository(
+    bot: Bot, gh: FakeGitHub, hub: World
+) -> None:
+    enrolment = await enrol(bot, hub)
+    # GitHub made the repository but the bot never heard back.
+    await rewind(bot, step="generate", created_repo_id=None, generate_requested=True)
+    await say(bot, hub, enrolment, "sam", "/enroll")
+
+    assert len(calls(gh, GENERATE)) == 1
+    assert not any("already exists" in b for b in bot_comments(gh, HUB, enrolment))
+    async with bot.services.sessions() as session:
+        row = await session.scalar(select(Provisioning))
+    assert row is not None and row.state == ProvisionState.DONE
+
+
+async def test_exercise_issue_is_not_opened_twice_after_a_lost_answer(
+    bot: Bot, gh: FakeGitHub, hub: World
+) -> None:
+    enrolment = await enrol(bot, hub)
+    await rewind(bot, step="issue", issue_number=None)
+    await say(bot, hub, enrolment, "sam", "/enroll")
+
+    assert len(calls(gh, CREATE_ISSUE)) == 1
+    assert len([name for name, _ in bot.events if name == "Task.CREATED"]) == 1
+
+
+async def test_enrolling_keeps_another_role(
+    bot: Bot, gh: FakeGitHub, hub: World
+) -> None:
+    await enrol(bot, hub, "rita")
+
+    assert (await user(bot, "rita")).role is None  # REVIEWER, from the config
+    assert await audit(bot, "role") == []
+
+
+async def test_enroll_function_for_the_rest_api(
+    bot: Bot, gh: FakeGitHub, hub: World
+) -> None:
+    from bot.academy import enroll
+    from bot.workflow import remember_user
+
+    async with bot.services.sessions.begin() as session:
+        student = await remember_user(session, gh.user_json("eve"))
+        result = await enroll(session, bot.services, student, HUB, hub.installation_id)
+    await bot.drain()
+
+    assert result.newly_enrolled and result.role == "STUDENT"
+    assert result.as_dict()["exercises"][0]["state"] == "preparing"
+    assert gh.issue(f"{ORG}/hello-eve", 1)["assignees"] == ["eve"]
