@@ -29,9 +29,9 @@ class NewDelivery:
     body: bytes
 
 
-async def store(session: AsyncSession, delivery: NewDelivery) -> bool:
-    """Insert the delivery unless its id is known; True when it was new."""
-    values = {
+def _row(delivery: NewDelivery) -> dict[str, Any]:
+    now = utcnow()
+    return {
         "delivery_id": delivery.delivery_id,
         "event": delivery.event,
         "action": delivery.action,
@@ -40,20 +40,42 @@ async def store(session: AsyncSession, delivery: NewDelivery) -> bool:
         "subject_key": delivery.subject_key,
         "headers": delivery.headers,
         "body": delivery.body,
-        "received_at": utcnow(),
+        "received_at": now,
         "state": DeliveryState.PENDING,
         "attempts": 0,
-        "next_attempt_at": utcnow(),
+        "next_attempt_at": now,
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+async def store_many(
+    session: AsyncSession, deliveries: list[NewDelivery]
+) -> list[bool]:
+    """Insert in one statement; for each delivery, True when it was new."""
+    first: dict[str, int] = {}
+    for index, delivery in enumerate(deliveries):
+        first.setdefault(delivery.delivery_id, index)
+    unique = [deliveries[index] for index in first.values()]
+    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
     statement = (
         insert(Delivery)
-        .values(values)
+        .values([_row(d) for d in unique])
         .on_conflict_do_nothing(index_elements=["delivery_id"])
+        .returning(Delivery.delivery_id)
     )
-    result = await session.execute(statement)
-    return bool(getattr(result, "rowcount", 0))
+    inserted = set((await session.scalars(statement)).all())
+    return [
+        first[d.delivery_id] == index and d.delivery_id in inserted
+        for index, d in enumerate(deliveries)
+    ]
+
+
+async def store(session: AsyncSession, delivery: NewDelivery) -> bool:
+    """Insert the delivery unless its id is known; True when it was new."""
+    return (await store_many(session, [delivery]))[0]
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
 
 
 def _claimable(now: datetime) -> Any:
