@@ -119,8 +119,9 @@ async def submitted(bot: Bot, hub: World, repository: str = HELLO) -> World:
 
 
 async def test_academy_scenario_enrol_to_next_exercise(
-    bot: Bot, gh: FakeGitHub, hub: World
+    bot_any_db: Bot, gh: FakeGitHub, hub: World
 ) -> None:
+    bot = bot_any_db
     gh.template_delay(3)  # GitHub fills a generated repository a little later
     enrolment = await enrol(bot, hub)
 
@@ -398,3 +399,36 @@ async def test_enroll_function_for_the_rest_api(
     assert result.newly_enrolled and result.role == "STUDENT"
     assert result.as_dict()["exercises"][0]["state"] == "preparing"
     assert gh.issue(f"{ORG}/hello-eve", 1)["assignees"] == ["eve"]
+
+
+async def test_unusable_template_is_reported_to_the_student(
+    bot: Bot, gh: FakeGitHub, hub: World
+) -> None:
+    gh.add_repo(f"{ORG}/plain", private=True)  # not marked as a template
+    gh.set_file(
+        HUB,
+        ".github/workflow-bot.yml",
+        ACADEMY_CONFIG.replace("template-hello", "plain"),
+    )
+    enrolment = await enrol(bot, hub)
+
+    answer = bot_comments(gh, HUB, enrolment)[-1]
+    assert "could not be set up" in answer and "not a template" in answer
+    async with bot.services.sessions() as session:
+        row = await session.scalar(select(Provisioning))
+    assert row is not None and row.state == ProvisionState.FAILED
+
+
+async def test_exercise_repository_follows_the_hubs_xp_per_approval(
+    bot: Bot, gh: FakeGitHub, hub: World
+) -> None:
+    gh.set_file(
+        HUB,
+        ".github/workflow-bot.yml",
+        ACADEMY_CONFIG.replace("  exercises:", "  xp_per_approval: 25\n  exercises:"),
+    )
+    await enrol(bot, hub)
+    await say(bot, await submitted(bot, hub), 1, "rita", "/approve")
+
+    assert (await user(bot, "sam")).xp == 25
+    assert any("+25 XP" in b for b in bot_comments(gh, HELLO, 1))
