@@ -98,6 +98,11 @@ def next_exercise(academy: Academy, given: set[str]) -> Exercise | None:
 
 
 def require_academy(config: RepoConfig, hub: str) -> Academy:
+    if config.errors:
+        raise Refused(
+            f"the configuration of {hub} has errors: " + "; ".join(config.errors[:3]),
+            "a maintainer of the hub, by fixing `.github/workflow-bot.yml`",
+        )
     if config.academy is None:
         raise Refused(
             f"{hub} has no `academy:` configuration",
@@ -120,7 +125,9 @@ async def enroll(
     """Make `user` a student of the hub's academy and give the first exercise.
 
     Enrolling again gives nothing twice: it answers with the progress so far,
-    and retries an exercise whose set-up was refused or failed.
+    and retries an exercise whose set-up was refused or failed. Raises
+    Refused when the hub has no usable `academy:` configuration. The work on
+    GitHub happens after the caller commits, through the outbox.
     """
     hub = await hub_of(session, hub_full_name) or hub_full_name
     gh = services.github.client(installation_id)

@@ -83,7 +83,8 @@ class Provisioner:
             raise
 
     async def _resume(self, row_id: int) -> None:
-        while True:
+        # Each pass finishes one step; a step that does not move on ends it.
+        for _ in ProvisionStep:
             job = await self._job(row_id)
             if job is None or job.state != ProvisionState.PENDING:
                 return
