@@ -280,9 +280,10 @@ class Provisioner:
                 task = await workflow.create_task(
                     ref, TaskType.ACADEMY_EXERCISE, SYSTEM
                 )
-                # Assigned but still TODO: the student starts it by claiming.
-                task.assignee_id = job.student_id
-                await workflow.record(task, "assign", SYSTEM, f"@{job.login}")
+                # Created in TODO; being assigned starts it, so the student's
+                # first passing CI run submits it with no `/claim` needed.
+                student = await session.get(User, job.student_id)
+                await workflow.assign(task, student, SYSTEM)
             row.task_id = task.id
             row.step = ProvisionStep.DONE
             row.state = ProvisionState.DONE

@@ -109,9 +109,8 @@ async def audit(bot: Bot, action: str) -> list[AuditEntry]:
 
 
 async def submitted(bot: Bot, hub: World, repository: str = HELLO) -> World:
-    """The student claims and submits the exercise (issue #1 of its repo)."""
+    """The student submits the exercise (issue #1 of its repo)."""
     exercise = in_repo(hub, repository)
-    await say(bot, exercise, 1, "sam", "/claim")
     await say(bot, exercise, 1, "sam", "/submit")
     task = await exercise_task(bot, repository)
     assert task.status == Status.SUBMITTED
@@ -131,9 +130,13 @@ async def test_academy_scenario_enrol_to_next_exercise(
     issue = gh.issue(HELLO, 1)
     assert issue["title"] == "Hello, world"
     assert issue["assignees"] == ["sam"]
-    assert sorted(issue["labels"]) == ["status: todo", "type: academy exercise"]
+    assert sorted(issue["labels"]) == [
+        "status: in progress",
+        "type: academy exercise",
+    ]
     task = await exercise_task(bot, HELLO)
-    assert task.type == TaskType.ACADEMY_EXERCISE and task.status == Status.TODO
+    assert task.type == TaskType.ACADEMY_EXERCISE
+    assert task.status == Status.IN_PROGRESS
     assert (await user(bot, "sam")).role == Role.STUDENT
     welcome, ready = bot_comments(gh, HUB, enrolment)
     assert "welcome to the academy" in welcome and f"`{HELLO}`" in welcome
@@ -301,7 +304,7 @@ async def test_override_by_a_reviewer_is_refused(
     await enrol(bot, hub)
     await say(bot, in_repo(hub, HELLO), 1, "rita", "/override approved why not")
 
-    assert (await exercise_task(bot, HELLO)).status == Status.TODO
+    assert (await exercise_task(bot, HELLO)).status == Status.IN_PROGRESS
     assert (await user(bot, "sam")).xp == 0
 
 
@@ -317,7 +320,7 @@ async def test_xp_shows_progress_through_the_curriculum(
     for answer in (mine, theirs):
         assert "@sam has **10 XP**" in answer
         assert "Hello, world" in answer and "`APPROVED`" in answer
-        assert "FizzBuzz" in answer and "`TODO`" in answer
+        assert "FizzBuzz" in answer and "`IN_PROGRESS`" in answer
 
 
 async def test_student_cannot_see_others_xp(
