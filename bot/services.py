@@ -17,7 +17,7 @@ from bot.github import GitHubApp
 from bot.settings import Settings
 from storage import migrate
 from storage.db import SessionFactory, create_engine, session_factory
-from storage.writer import InboxWriter
+from storage.writer import InboxWriter, session_writer, sqlite_writer
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,11 @@ async def open_services(
         if settings.amqp_url:
             await publisher.connect_amqp(settings.amqp_url)
         sessions = session_factory(engine)
-        writer = InboxWriter(sessions)
+        writer = (
+            sqlite_writer(settings.database_url)
+            if settings.is_sqlite and ":memory:" not in settings.database_url
+            else session_writer(sessions)
+        )
         writer.start()
         yield Services(
             settings=settings,

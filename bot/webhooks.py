@@ -9,8 +9,9 @@ import logging
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
-from bot import subjects
+from bot import metrics, subjects
 from bot.appkeys import NEW_WORK, SERVICES, SETTINGS
 from storage import inbox
 
@@ -36,6 +37,17 @@ def error(status: int, code: str, message: str) -> web.Response:
     return web.json_response(
         {"error": {"code": code, "message": message}}, status=status
     )
+
+
+@web.middleware
+async def count_answers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every answer of the webhook view, by event and status, for /metrics."""
+    response = await handler(request)
+    if request.path == "/webhooks":
+        event = request.headers.get("X-GitHub-Event", "")[:64] or "none"
+        answer = str(response.status)
+        metrics.DELIVERIES_RECEIVED.labels(event=event, answer=answer).inc()
+    return response
 
 
 def signature_matches(secret: str, body: bytes, header: str | None) -> bool:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from gidgethub.routing import Router
 
-from handlers import academy, comments, installation, issues
+from handlers import academy, comments, installation, issues, push
 
 # `academy` adds its `/enroll` runner to the comment commands when imported.
 __all__ = ["academy", "build_router"]
 
 
 def build_router() -> Router:
-    return Router(installation.router, issues.router, comments.router)
+    return Router(installation.router, issues.router, comments.router, push.router)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import Connection, and_, exists, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -47,22 +48,51 @@ def _row(delivery: NewDelivery) -> dict[str, Any]:
     }
 
 
-async def store_many(
-    session: AsyncSession, deliveries: list[NewDelivery]
-) -> list[bool]:
-    """Insert in one statement; for each delivery, True when it was new."""
+def _first_of_each(deliveries: list[NewDelivery]) -> dict[str, int]:
     first: dict[str, int] = {}
     for index, delivery in enumerate(deliveries):
         first.setdefault(delivery.delivery_id, index)
-    unique = [deliveries[index] for index in first.values()]
-    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
-    statement = (
+    return first
+
+
+@functools.cache
+def _insert(dialect: str) -> Any:
+    # One constant statement per dialect, so SQLAlchemy compiles it once.
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
         insert(Delivery)
-        .values([_row(d) for d in unique])
         .on_conflict_do_nothing(index_elements=["delivery_id"])
-        .returning(Delivery.delivery_id)
+        .returning(Delivery.id)
     )
-    inserted = set((await session.scalars(statement)).all())
+
+
+async def store_many(
+    session: AsyncSession, deliveries: list[NewDelivery]
+) -> list[bool]:
+    """Insert each unknown delivery; for each, True when it was new."""
+    first = _first_of_each(deliveries)
+    statement = _insert(_dialect(session))
+    inserted = set()
+    for delivery_id, index in first.items():
+        result = await session.execute(statement, _row(deliveries[index]))
+        if result.first() is not None:
+            inserted.add(delivery_id)
+    return [
+        first[d.delivery_id] == index and d.delivery_id in inserted
+        for index, d in enumerate(deliveries)
+    ]
+
+
+def store_many_sync(
+    connection: Connection, deliveries: list[NewDelivery]
+) -> list[bool]:
+    """The same on a synchronous connection (SQLite's dedicated writer thread)."""
+    first = _first_of_each(deliveries)
+    statement = _insert(connection.dialect.name)
+    inserted = set()
+    for delivery_id, index in first.items():
+        if connection.execute(statement, _row(deliveries[index])).first() is not None:
+            inserted.add(delivery_id)
     return [
         first[d.delivery_id] == index and d.delivery_id in inserted
         for index, d in enumerate(deliveries)

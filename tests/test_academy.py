@@ -384,8 +384,9 @@ async def test_enrolling_keeps_another_role(
 ) -> None:
     await enrol(bot, hub, "rita")
 
-    assert (await user(bot, "rita")).role is None  # REVIEWER, from the config
+    assert (await user(bot, "rita")).role == Role.REVIEWER  # from the hub's config
     assert await audit(bot, "role") == []
+    assert gh.repo_exists(f"{ORG}/hello-rita")
 
 
 async def test_enroll_function_for_the_rest_api(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-04 17:13:50.671332
+Create Date: 2026-12-04 17:24:38.899767
 """
 
 from collections.abc import Sequence
