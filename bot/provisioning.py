@@ -158,7 +158,7 @@ class Provisioner:
             # The name was taken between our look and our request.
             existing = await _repository(gh, job.repository)
             job = replace(job, generate_requested=True)
-        if existing is not None and _made_by_us(existing, job, exercise):
+        if existing is not None and made_by_us(existing, job, exercise):
             await self._generated(job, existing)
             return
         await self._give_up(
@@ -347,7 +347,7 @@ class Provisioner:
             )
 
 
-def _made_by_us(repository: dict[str, Any], job: Job, exercise: Exercise) -> bool:
+def made_by_us(repository: dict[str, Any], job: Job, exercise: Exercise) -> bool:
     """Whether an existing repository of that name is the one the bot made.
 
     Ours if its id is the one recorded, or if we asked GitHub for it before

@@ -7,13 +7,20 @@ reviewer's `/approve`; the academy reacts to Task.APPROVED either way.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import select
 
+from bot.academy import enroll
+from bot.config import Exercise
+from bot.provisioning import Job, made_by_us
+from bot.workflow import remember_user
 from storage.models import (
     AuditEntry,
     Provisioning,
     ProvisionState,
+    ProvisionStep,
     Role,
     Status,
     Task,
@@ -392,9 +399,6 @@ async def test_enrolling_keeps_another_role(
 async def test_enroll_function_for_the_rest_api(
     bot: Bot, gh: FakeGitHub, hub: World
 ) -> None:
-    from bot.academy import enroll
-    from bot.workflow import remember_user
-
     async with bot.services.sessions.begin() as session:
         student = await remember_user(session, gh.user_json("eve"))
         result = await enroll(session, bot.services, student, HUB, hub.installation_id)
@@ -436,3 +440,31 @@ async def test_exercise_repository_follows_the_hubs_xp_per_approval(
 
     assert (await user(bot, "sam")).xp == 25
     assert any("+25 XP" in b for b in bot_comments(gh, HELLO, 1))
+
+
+def test_a_repository_from_another_template_is_never_adopted() -> None:
+    exercise = Exercise("hello", "Hello", f"{ORG}/template-hello")
+    job = Job(
+        id=1,
+        step=ProvisionStep.GENERATE,
+        state=ProvisionState.PENDING,
+        repository=HELLO,
+        installation_id=1,
+        student_id=2,
+        login="sam",
+        hub=HUB,
+        generate_requested=True,
+        created_repo_id=None,
+        default_branch=None,
+        issue_number=None,
+        announce_repository=None,
+        announce_issue_number=None,
+        exercise_id="hello",
+    )
+    ours = {"id": 7, "template_repository": {"full_name": f"{ORG}/Template-Hello"}}
+    theirs = {"id": 8, "template_repository": {"full_name": f"{ORG}/other"}}
+
+    assert made_by_us(ours, job, exercise)
+    assert not made_by_us(theirs, job, exercise)
+    assert not made_by_us(ours, replace(job, generate_requested=False), exercise)
+    assert not made_by_us(ours, replace(job, created_repo_id=9), exercise)
