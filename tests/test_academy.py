@@ -1,13 +1,14 @@
 """The coding academy through signed deliveries and the fake GitHub.
 
-Pull requests, CI and PR reviews are another engineer's work in progress, so
-these scenarios submit with the student's `/submit` and approve with the
-reviewer's `/approve`; the academy reacts to Task.APPROVED either way.
+Most scenarios submit with the student's `/submit` and approve with the
+reviewer's `/approve`; the academy reacts to Task.APPROVED however it comes.
+The pull-request/CI/review scenarios run once those handlers are merged.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -468,3 +469,52 @@ def test_a_repository_from_another_template_is_never_adopted() -> None:
     assert not made_by_us(theirs, job, exercise)
     assert not made_by_us(ours, replace(job, generate_requested=False), exercise)
     assert not made_by_us(ours, replace(job, created_repo_id=9), exercise)
+
+
+def pull_requests() -> Any:
+    """The PR/CI payload builders, which arrive with the pull-request handlers."""
+    return pytest.importorskip(
+        "tests.prpayloads", reason="pull-request and CI handlers not merged yet"
+    )
+
+
+async def test_academy_scenario_through_pull_request_ci_and_review(
+    bot: Bot, gh: FakeGitHub, hub: World
+) -> None:
+    pr = pull_requests()
+    gh.template_delay(3)
+    await enrol(bot, hub)
+    exercise = in_repo(hub, HELLO)
+
+    pull, opened = pr.open_pull(exercise, "sam", "Closes #1")
+    await bot.handle("pull_request", opened)
+    await bot.handle("check_run", pr.check_run(exercise, pr.head_of(exercise, pull)))
+    assert (await exercise_task(bot, HELLO)).status == Status.SUBMITTED
+
+    approval = pr.review(exercise, pull, "rita")
+    await bot.handle("pull_request_review", approval)
+    await bot.deliver("pull_request_review", approval)  # delivered twice
+    await bot.drain()
+
+    assert (await exercise_task(bot, HELLO)).status == Status.APPROVED
+    assert (await user(bot, "sam")).xp == 10
+    assert len(calls(gh, GENERATE)) == 2
+    announcements = "\n".join(bot_comments(gh, HELLO, 1))
+    assert "Next exercise unlocked" in announcements
+    assert f"https://github.com/{FIZZBUZZ}/issues/1" in announcements
+
+
+async def test_student_review_of_own_exercise_pull_request_is_refused(
+    bot: Bot, gh: FakeGitHub, hub: World
+) -> None:
+    pr = pull_requests()
+    await enrol(bot, hub)
+    exercise = in_repo(hub, HELLO)
+    pull, opened = pr.open_pull(exercise, "sam", "Closes #1")
+    await bot.handle("pull_request", opened)
+    await bot.handle("check_run", pr.check_run(exercise, pr.head_of(exercise, pull)))
+    await bot.handle("pull_request_review", pr.review(exercise, pull, "sam"))
+
+    assert (await exercise_task(bot, HELLO)).status == Status.SUBMITTED
+    assert (await user(bot, "sam")).xp == 0
+    assert not gh.repo_exists(FIZZBUZZ)
