@@ -19,6 +19,7 @@ from storage.models import (
     Provisioning,
     ProvisionState,
     ProvisionStep,
+    Repository,
     Role,
     Status,
     Task,
@@ -293,6 +294,17 @@ async def hub_of(session: AsyncSession, repository: str) -> str | None:
         .limit(1)
     )
     return str(found) if found is not None else None
+
+
+async def installation_of(session: AsyncSession, repository: str) -> int | None:
+    """The installation that covers a repository, for callers with no delivery."""
+    found = await session.scalar(
+        select(Repository.installation_id)
+        .where(func.lower(Repository.full_name) == repository.lower())
+        .where(Repository.active.is_(True))
+        .limit(1)
+    )
+    return int(found) if found is not None else None
 
 
 def config_redirect(sessions: SessionFactory) -> Redirect:

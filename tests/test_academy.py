@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.academy import enroll
+from bot.academy import enroll, installation_of
 from bot.config import Exercise
 from bot.provisioning import Job, made_by_us
 from bot.workflow import remember_user
@@ -22,6 +22,7 @@ from storage.models import (
     Provisioning,
     ProvisionState,
     ProvisionStep,
+    Repository,
     Role,
     Status,
     Task,
@@ -406,6 +407,7 @@ async def test_enroll_function_for_the_rest_api(
     await bot.drain()
 
     assert result.newly_enrolled and result.role == "STUDENT"
+    assert result.current is not None and result.current.id == "hello"
     assert result.as_dict()["exercises"][0]["state"] == "preparing"
     assert gh.issue(f"{ORG}/hello-eve", 1)["assignees"] == ["eve"]
 
@@ -518,3 +520,13 @@ async def test_student_review_of_own_exercise_pull_request_is_refused(
     assert (await exercise_task(bot, HELLO)).status == Status.SUBMITTED
     assert (await user(bot, "sam")).xp == 0
     assert not gh.repo_exists(FIZZBUZZ)
+
+
+async def test_api_finds_the_hubs_installation(bot: Bot, hub: World) -> None:
+    async with bot.services.sessions.begin() as session:
+        session.add(
+            Repository(id=1, installation_id=hub.installation_id, full_name=HUB)
+        )
+    async with bot.services.sessions() as session:
+        assert await installation_of(session, HUB.upper()) == hub.installation_id
+        assert await installation_of(session, f"{ORG}/elsewhere") is None
