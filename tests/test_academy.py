@@ -194,8 +194,9 @@ async def test_next_exercise_waits_for_its_xp(
 
 
 async def test_enrolling_twice_sets_up_nothing_twice(
-    bot: Bot, gh: FakeGitHub, hub: World
+    bot_any_db: Bot, gh: FakeGitHub, hub: World
 ) -> None:
+    bot = bot_any_db
     first = await enrol(bot, hub)
     _, payload = hub.comment(first, "sam", "/enroll")
     await bot.deliver("issue_comment", payload, delivery_id="enrol-again")
@@ -211,8 +212,9 @@ async def test_enrolling_twice_sets_up_nothing_twice(
 
 
 async def test_duplicate_approval_grants_xp_once(
-    bot: Bot, gh: FakeGitHub, hub: World
+    bot_any_db: Bot, gh: FakeGitHub, hub: World
 ) -> None:
+    bot = bot_any_db
     await enrol(bot, hub)
     exercise = await submitted(bot, hub)
     _, approval = exercise.comment(1, "rita", "/approve")
@@ -228,8 +230,9 @@ async def test_duplicate_approval_grants_xp_once(
 
 
 async def test_provisioning_resumes_after_a_failed_step(
-    bot: Bot, gh: FakeGitHub, hub: World
+    bot_any_db: Bot, gh: FakeGitHub, hub: World
 ) -> None:
+    bot = bot_any_db
     gh.fail("PUT", "/repos/{owner}/{repo}/collaborators/{username}", status=502)
     await enrol(bot, hub)
 
