@@ -351,14 +351,15 @@ def made_by_us(repository: dict[str, Any], job: Job, exercise: Exercise) -> bool
     """Whether an existing repository of that name is the one the bot made.
 
     Ours if its id is the one recorded, or if we asked GitHub for it before
-    (the answer was lost) and it was generated from the exercise's template.
+    (the answer was lost) and it was generated from the exercise's template;
+    a repository made by hand has no `template_repository` and is never ours.
     """
     if job.created_repo_id is not None:
         return int(repository["id"]) == job.created_repo_id
     if not job.generate_requested:
         return False
     template = (repository.get("template_repository") or {}).get("full_name")
-    return template is None or str(template).lower() == exercise.template.lower()
+    return template is not None and str(template).lower() == exercise.template.lower()
 
 
 async def _repository(gh: InstallationAPI, full_name: str) -> dict[str, Any] | None:

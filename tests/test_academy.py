@@ -472,6 +472,7 @@ def test_a_repository_from_another_template_is_never_adopted() -> None:
 
     assert made_by_us(ours, job, exercise)
     assert not made_by_us(theirs, job, exercise)
+    assert not made_by_us({"id": 10}, job, exercise)  # made by hand
     assert not made_by_us(ours, replace(job, generate_requested=False), exercise)
     assert not made_by_us(ours, replace(job, created_repo_id=9), exercise)
 
@@ -533,3 +534,15 @@ async def test_api_finds_the_hubs_installation(bot: Bot, hub: World) -> None:
     async with bot.services.sessions() as session:
         assert await installation_of(session, HUB.upper()) == hub.installation_id
         assert await installation_of(session, f"{ORG}/elsewhere") is None
+
+
+async def test_name_taken_between_look_and_generate_is_reported(
+    bot: Bot, gh: FakeGitHub, hub: World
+) -> None:
+    gh.add_repo(HELLO, description="made by hand a moment ago")
+    gh.fail("GET", "/repos/{owner}/{repo}", status=404)  # our look missed it
+    enrolment = await enrol(bot, hub)
+
+    assert len(calls(gh, GENERATE)) == 1  # refused by GitHub: name exists
+    assert calls(gh, ADD_COLLABORATOR) == []
+    assert f"`{HELLO}` already exists" in bot_comments(gh, HUB, enrolment)[-1]
