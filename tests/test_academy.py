@@ -546,3 +546,18 @@ async def test_name_taken_between_look_and_generate_is_reported(
     assert len(calls(gh, GENERATE)) == 1  # refused by GitHub: name exists
     assert calls(gh, ADD_COLLABORATOR) == []
     assert f"`{HELLO}` already exists" in bot_comments(gh, HUB, enrolment)[-1]
+
+
+async def test_exercise_is_on_the_hubs_board(
+    bot: Bot, gh: FakeGitHub, hub: World
+) -> None:
+    board = pytest.importorskip("bot.board", reason="board sync not merged yet")
+    board.forget_boards()
+    gh.add_project(ORG, 7)
+    config = ACADEMY_CONFIG + f"board:\n  owner: {ORG}\n  number: 7\n"
+    gh.set_file(HUB, ".github/workflow-bot.yml", config)
+    await enrol(bot, hub)
+
+    card = gh.project_item_status(ORG, 7, gh.issue(HELLO, 1)["node_id"])
+    board.forget_boards()
+    assert card == "In Progress"
