@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import events, outbox, replies
 from bot.config import Academy, Exercise, Redirect, RepoConfig
 from bot.roles import effective_role
-from bot.workflow import Refused
+from bot.workflow import XP_ADJUSTED, Refused
 from storage.db import SessionFactory
 from storage.models import (
     AuditEntry,
@@ -409,6 +409,27 @@ async def _provisioning_of_task(
     )
 
 
+async def give_next_if_due(
+    session: AsyncSession,
+    academy: Academy,
+    student: User,
+    hub: str,
+    installation_id: int,
+    announce: tuple[str, int] | None,
+) -> tuple[Exercise | None, bool]:
+    """The next exercise, and whether the student's XP unlocked it just now."""
+    rows = await provisionings(session, student.id, hub)
+    following = next_exercise(academy, {r.exercise_id for r in rows})
+    if following is None or student.xp < following.xp_required:
+        return following, False
+    await start(session, student, hub, installation_id, academy, following, announce)
+    log.info(
+        "exercise unlocked",
+        extra={"student": student.login, "exercise": following.id},
+    )
+    return following, True
+
+
 async def _unlock_next(
     session: AsyncSession,
     academy: Academy,
@@ -416,24 +437,14 @@ async def _unlock_next(
     task: Task,
     student: User,
 ) -> None:
-    rows = await provisionings(session, student.id, row.hub_repository)
-    following = next_exercise(academy, {r.exercise_id for r in rows})
-    unlocked = following is not None and student.xp >= following.xp_required
-    if following is not None and unlocked:
-        announce = (task.repository_full_name, task.issue_number)
-        await start(
-            session,
-            student,
-            row.hub_repository,
-            row.installation_id,
-            academy,
-            following,
-            announce,
-        )
-        log.info(
-            "exercise unlocked",
-            extra={"student": student.login, "exercise": following.id},
-        )
+    following, unlocked = await give_next_if_due(
+        session,
+        academy,
+        student,
+        row.hub_repository,
+        row.installation_id,
+        (task.repository_full_name, task.issue_number),
+    )
     result = await result_for(session, academy, student, row.hub_repository)
     body = replies.render(
         "academy_approved.md.j2",
@@ -453,6 +464,44 @@ async def _unlock_next(
         marker=f"academy:approved:{task.id}",
         body=body,
     )
+
+
+async def xp_adjusted(services: Services, payload: dict[str, Any]) -> None:
+    """An admin changed a student's XP: a gate it now meets opens."""
+    user_id = int(payload["user_id"])
+    async with services.sessions() as session:
+        rows = await session.scalars(
+            select(Provisioning).where(Provisioning.student_id == user_id)
+        )
+        hubs = {row.hub_repository: row.installation_id for row in rows}
+    for hub, installation_id in hubs.items():
+        gh = services.github.client(installation_id)
+        academy = (await services.configs.load(gh, hub)).academy
+        if academy is None:
+            continue
+        async with services.sessions.begin() as session:
+            student = await session.get(User, user_id)
+            if student is None:
+                return
+            where = await _where_student_works(session, student.id, hub)
+            await give_next_if_due(
+                session, academy, student, hub, installation_id, where
+            )
+
+
+async def _where_student_works(
+    session: AsyncSession, student_id: int, hub: str
+) -> tuple[str, int] | None:
+    """The newest exercise issue, else where the student enrolled."""
+    rows = await provisionings(session, student_id, hub)
+    for row in reversed(rows):
+        task = await session.get(Task, row.task_id) if row.task_id else None
+        if task is not None:
+            return task.repository_full_name, task.issue_number
+    first = rows[0] if rows else None
+    if first is None or first.announce_issue_number is None:
+        return None
+    return first.announce_repository or hub, first.announce_issue_number
 
 
 def approval_listener(services: Services) -> events.Subscriber:
@@ -484,7 +533,12 @@ def install(services: Services, effects: Effects) -> None:
         await advance(services, payload)
 
     effects.register(PROVISION, Provisioner(services).run)
+
+    async def run_xp_adjusted(payload: dict[str, Any]) -> None:
+        await xp_adjusted(services, payload)
+
     effects.register(ADVANCE, run_advance)
+    effects.register(XP_ADJUSTED, run_xp_adjusted)
     redirects = services.configs.redirects
     if not any(getattr(r, "__name__", "") == "academy_hub_of" for r in redirects):
         redirects.append(config_redirect(services.sessions))

@@ -28,6 +28,8 @@ from storage.models import (
 )
 
 SYNC = "github.sync"
+# After-commit work when an admin changes someone's XP (the academy's gates).
+XP_ADJUSTED = "xp.adjusted"
 
 
 class Refused(Exception):
@@ -268,6 +270,12 @@ class Workflow:
         user.xp = max(user.xp + delta, 0)
         note = f"@{user.login} {delta:+d} XP: {reason}"
         await self._audit(None, "xp", None, None, actor, note)
+        await outbox.enqueue(
+            self.session,
+            XP_ADJUSTED,
+            {"user_id": user.id, "subject": f"user:{user.id}"},
+            dedup_key=f"xp:{user.id}",
+        )
 
     async def sync(self, task: Task) -> None:
         """Ask for GitHub (labels, board, check run) to be brought in step."""

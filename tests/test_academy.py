@@ -561,3 +561,26 @@ async def test_exercise_is_on_the_hubs_board(
     card = gh.project_item_status(ORG, 7, gh.issue(HELLO, 1)["node_id"])
     board.forget_boards()
     assert card == "In Progress"
+
+
+async def test_xp_given_by_an_admin_opens_the_next_gate(
+    bot: Bot, gh: FakeGitHub, hub: World
+) -> None:
+    await enrol(bot, hub)
+    await say(bot, hub, 1, "root-admin", "/xp @sam +10 prior experience")
+
+    assert (await user(bot, "sam")).xp == 10
+    assert gh.repo_exists(FIZZBUZZ)
+    assert (await exercise_task(bot, HELLO)).status == Status.IN_PROGRESS
+    ready = "\n".join(bot_comments(gh, HELLO, 1))
+    assert f"https://github.com/{FIZZBUZZ}/issues/1" in ready
+
+
+async def test_xp_for_someone_not_enrolled_sets_up_nothing(
+    bot: Bot, gh: FakeGitHub, hub: World
+) -> None:
+    hub.gh.add_issue(HUB, title="Kudos", author="rita")
+    await say(bot, hub, 1, "root-admin", "/xp @eve +50 great talk")
+
+    assert (await user(bot, "eve")).xp == 50
+    assert calls(gh, GENERATE) == []
