@@ -28,8 +28,6 @@ from storage.models import (
 )
 
 SYNC = "github.sync"
-# After-commit work when an admin changes someone's XP (the academy's gates).
-XP_ADJUSTED = "xp.adjusted"
 
 
 class Refused(Exception):
@@ -109,6 +107,10 @@ async def task_for_issue(
         # Events keyed differently (a check run by commit) may touch one task.
         query = query.with_for_update()
     return (await session.scalars(query)).first()
+
+
+# After-commit work when an admin changes someone's XP (the academy's gates).
+XP_ADJUSTED = "xp.adjusted"
 
 
 class Workflow:
