@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from gidgethub.routing import Router
 
-from handlers import comments, installation, issues
+from handlers import checks, comments, installation, issues, pulls, reviews
 
 
 def build_router() -> Router:
-    return Router(installation.router, issues.router, comments.router)
+    return Router(
+        installation.router,
+        issues.router,
+        comments.router,
+        pulls.router,
+        reviews.router,
+        checks.router,
+    )
