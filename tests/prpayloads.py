@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
+from storage.models import Task
+from tests.harness import Bot
 from tests.payloads import TEAM_CONFIG, World
 
 DEPLOY_CONFIG = TEAM_CONFIG + "deploy:\n  dispatch_event: task-approved\n"
@@ -78,3 +82,47 @@ def review(
         "action": "submitted",
         **world.envelope(user, review=shape, pull_request=pull),
     }
+
+
+async def task_of(bot: Bot, number: int) -> Task:
+    async with bot.services.sessions() as session:
+        task = (
+            await session.scalars(select(Task).where(Task.issue_number == number))
+        ).one()
+    return task
+
+
+async def claimed_task_with_pull(
+    bot: Bot, world: World, developer: str = "fred"
+) -> tuple[int, int]:
+    """A designer's issue, claimed by `developer`, who opens a PR closing it."""
+    number, payload = world.open_issue("dana")
+    await bot.handle("issues", payload)
+    await bot.handle("issue_comment", world.comment(number, developer, "/claim")[1])
+    pull, opened = open_pull(world, developer, f"Closes #{number}")
+    await bot.handle("pull_request", opened)
+    return number, pull
+
+
+async def submitted_by_ci(bot: Bot, world: World) -> tuple[int, int]:
+    """A task whose PR passed CI, so it waits for a review."""
+    number, pull = await claimed_task_with_pull(bot, world)
+    await bot.handle("check_run", check_run(world, head_of(world, pull)))
+    return number, pull
+
+
+def bot_comments(world: World, number: int) -> list[str]:
+    comments = world.gh.issue(world.repo, number)["comments"]
+    return [c["body"] for c in comments if c["user"].endswith("[bot]")]
+
+
+def own_check(world: World, sha: str) -> dict[str, Any]:
+    """The newest `workflow-bot` check run on a commit."""
+    runs = [
+        r for r in world.gh.check_runs(world.repo, sha) if r["name"] == "workflow-bot"
+    ]
+    return max(runs, key=lambda run: int(run["id"]))
+
+
+def event_names(bot: Bot) -> list[str]:
+    return [name for name, _ in bot.events]
