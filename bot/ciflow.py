@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from gidgethub import BadRequest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -107,14 +108,36 @@ async def task_for_commit(
     ).first()
     if task is not None or ctx.installation_id is None:
         return task
-    found = [
-        int(pull["number"])
-        async for pull in ctx.gh.getiter(
-            "/repos/{owner}/{repo}/commits/{commit_sha}/pulls",
-            url_vars={**split(ctx.repository["full_name"]), "commit_sha": head_sha},
-        )
-    ]
-    return await task_for_pulls(ctx.session, repository_id, found)
+    if not await _has_linked_pulls(ctx.session, repository_id):
+        return None  # no task has a PR here: spare GitHub the question
+    return await task_for_pulls(
+        ctx.session, repository_id, await _pulls_with_commit(ctx, head_sha)
+    )
+
+
+async def _has_linked_pulls(session: AsyncSession, repository_id: int) -> bool:
+    found = await session.scalar(
+        select(Task.id)
+        .where(Task.repository_id == repository_id, Task.pr_number.is_not(None))
+        .where(Task.deleted.is_(False))
+        .limit(1)
+    )
+    return found is not None
+
+
+async def _pulls_with_commit(ctx: DeliveryContext, head_sha: str) -> list[int]:
+    try:
+        return [
+            int(pull["number"])
+            async for pull in ctx.gh.getiter(
+                "/repos/{owner}/{repo}/commits/{commit_sha}/pulls",
+                url_vars={**split(ctx.repository["full_name"]), "commit_sha": head_sha},
+            )
+        ]
+    except BadRequest as exc:
+        if int(exc.status_code) in (404, 422):  # commit unknown or gone
+            return []
+        raise
 
 
 async def results_on(

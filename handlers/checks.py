@@ -73,6 +73,10 @@ async def check_suite_completed(event: sansio.Event, ctx: DeliveryContext) -> No
     suite = event.data["check_suite"]
     if _is_own(ctx, suite.get("app"), "") or ctx.installation_id is None:
         return
+    head_sha = str(suite["head_sha"])
+    task = await ciflow.task_for_commit(ctx, head_sha, suite.get("pull_requests") or [])
+    if task is None or task.head_sha != head_sha:
+        return  # its runs arrive as check_run events too; only the head needs them now
     where = {**split(ctx.repository["full_name"]), "check_suite_id": str(suite["id"])}
     async for run in ctx.gh.getiter(
         "/repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs",
@@ -81,7 +85,7 @@ async def check_suite_completed(event: sansio.Event, ctx: DeliveryContext) -> No
     ):
         if not _is_own(ctx, run.get("app"), str(run["name"])):
             await _record_run(ctx, run)
-    await _judge(ctx, str(suite["head_sha"]), suite.get("pull_requests") or [])
+    await ciflow.evaluate(ctx, task, await config_of(ctx))
 
 
 @router.register("status")

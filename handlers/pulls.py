@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bot import ciflow, links, rbac, replies
 from bot.config import RepoConfig
 from bot.context import DeliveryContext
+from bot.github import QueryError, graphql_error_types
 from bot.mirror import split
 from bot.rbac import Actor
 from bot.workflow import Refused, Workflow, remember_user, task_for_issue
@@ -42,9 +43,14 @@ async def closing_issue_numbers(ctx: DeliveryContext, number: int) -> list[int]:
     """Issues GitHub itself links to the PR (keywords and the sidebar)."""
     full_name = str(ctx.repository["full_name"])
     where = split(full_name)
-    answer = await ctx.gh.query(
-        CLOSING_REFERENCES, owner=where["owner"], name=where["repo"], number=number
-    )
+    try:
+        answer = await ctx.gh.query(
+            CLOSING_REFERENCES, owner=where["owner"], name=where["repo"], number=number
+        )
+    except QueryError as exc:
+        if "NOT_FOUND" in graphql_error_types(exc):
+            return []  # deleted meanwhile, or not visible to this installation
+        raise
     pull = ((answer or {}).get("repository") or {}).get("pullRequest") or {}
     nodes = (pull.get("closingIssuesReferences") or {}).get("nodes") or []
     return [
@@ -58,7 +64,8 @@ async def closing_issue_numbers(ctx: DeliveryContext, number: int) -> list[int]:
 async def _first_task(ctx: DeliveryContext, numbers: list[int]) -> Task | None:
     for number in numbers:
         task = await task_for_issue(ctx.session, int(ctx.repository["id"]), number)
-        if task is not None and not task.deleted:
+        # An approved task is done: a later PR naming it does not reopen it.
+        if task is not None and not task.deleted and task.status != Status.APPROVED:
             return task
     return None
 
@@ -68,6 +75,8 @@ async def linked_task(ctx: DeliveryContext, pull: dict[str, Any]) -> Task | None
     known = await task_of_pull(ctx, int(pull["number"]))
     if known is not None:
         return known
+    if not await _has_open_tasks(ctx):
+        return None  # spare GitHub the question for repositories without tasks
     full_name = str(ctx.repository["full_name"])
     task = await _first_task(ctx, links.closing_references(pull.get("body"), full_name))
     if task is None and ctx.installation_id is not None:
@@ -77,6 +86,19 @@ async def linked_task(ctx: DeliveryContext, pull: dict[str, Any]) -> Task | None
     if task is None and branch is not None:
         task = await _first_task(ctx, [branch])
     return task
+
+
+async def _has_open_tasks(ctx: DeliveryContext) -> bool:
+    found = await ctx.session.scalar(
+        select(Task.id)
+        .where(
+            Task.repository_id == int(ctx.repository["id"]),
+            Task.deleted.is_(False),
+            Task.status != Status.APPROVED,
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 @router.register("pull_request", action="opened")
