@@ -311,3 +311,28 @@ async def test_pull_request_for_no_task_is_left_alone(
     assert [r["name"] for r in gh.check_runs(world.repo, head_of(world, pull))] == [
         "tests"
     ]
+
+
+async def test_later_pull_request_naming_an_approved_task_does_not_reopen_it(
+    bot: Bot, world: World
+) -> None:
+    number, pull = await claimed_task_with_pull(bot, world)
+    await bot.handle("check_run", check_run(world, head_of(world, pull)))
+    await bot.handle("pull_request_review", review(world, pull, "quinn"))
+
+    _, follow_up = open_pull(world, "fred", f"Also fixes {world.repo}#{number}")
+    await bot.handle("pull_request", follow_up)
+
+    task = await task_of(bot, number)
+    assert task.status == Status.APPROVED and task.pr_number == pull
+
+
+async def test_push_puts_the_workflow_bot_check_on_the_new_head(
+    bot: Bot, gh: FakeGitHub, world: World
+) -> None:
+    number, pull = await claimed_task_with_pull(bot, world)
+
+    await bot.handle("pull_request", push(world, pull, FIX, "fred"))
+
+    assert own_check(world, FIX)["output"]["title"] == "Waiting for CI"
+    assert (await task_of(bot, number)).head_sha == FIX
