@@ -250,12 +250,13 @@ async def _passed(ctx: DeliveryContext, task: Task, config: RepoConfig) -> None:
         assignee = await assignee_actor(ctx, task, config)
         if assignee is not None:
             await _try(workflow.move(task, Status.IN_PROGRESS, assignee))
-    if task.status != Status.IN_PROGRESS:
+    if task.status == Status.IN_PROGRESS:
+        await workflow.submit(task, rbac.SYSTEM)
+    else:
         await workflow.record(task, "ci", rbac.SYSTEM, "passed")
         await workflow.sync(task)
-        return
-    await workflow.submit(task, rbac.SYSTEM)
-    await request_review(ctx, task, config)
+    if task.status == Status.SUBMITTED:  # also when submitted by hand before CI
+        await request_review(ctx, task, config)
 
 
 async def _try(step: Any) -> None:

@@ -336,3 +336,16 @@ async def test_push_puts_the_workflow_bot_check_on_the_new_head(
 
     assert own_check(world, FIX)["output"]["title"] == "Waiting for CI"
     assert (await task_of(bot, number)).head_sha == FIX
+
+
+async def test_reviewers_are_asked_when_ci_passes_after_a_manual_submit(
+    bot: Bot, world: World
+) -> None:
+    number, pull = await claimed_task_with_pull(bot, world)
+    await bot.handle("issue_comment", world.comment(number, "fred", "/submit")[1])
+    assert (await task_of(bot, number)).status == Status.SUBMITTED
+
+    await bot.handle("check_run", check_run(world, head_of(world, pull)))
+
+    assert (await task_of(bot, number)).status == Status.SUBMITTED
+    assert "@quinn" in bot_comments(world, pull)[-1]
