@@ -25,6 +25,7 @@ def build_effects(services: Services) -> Effects:
     effects.register(workflow.SYNC, mirror.sync_task)
     effects.register(replies.COMMENT, mirror.comment)
     effects.register(replies.REACTION, mirror.reaction)
+    effects.register(replies.ISSUE, mirror.issue)
     mirror.steps.append(sync_check_run)
     effects.register(workflow.APPROVED_EFFECT, Approvals(services).on_approved)
     return effects

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gidgethub.routing import Router
 
-from handlers import checks, comments, installation, issues, pulls, reviews
+from handlers import checks, comments, installation, issues, pulls, push, reviews
 
 
 def build_router() -> Router:
@@ -12,6 +12,7 @@ def build_router() -> Router:
         installation.router,
         issues.router,
         comments.router,
+        push.router,
         pulls.router,
         reviews.router,
         checks.router,
