@@ -37,8 +37,9 @@ def ci_results(bot: Bot) -> list[bool]:
 
 
 async def test_product_team_scenario_from_issue_to_deploy(
-    bot: Bot, gh: FakeGitHub, world: World
+    bot_any_db: Bot, gh: FakeGitHub, world: World
 ) -> None:
+    bot = bot_any_db  # on SQLite, and on PostgreSQL when configured
     # The designer files an issue; the developer claims it and opens a PR.
     number, pull = await claimed_task_with_pull(bot, world, "fred")
     task = await task_of(bot, number)
@@ -82,8 +83,9 @@ async def test_product_team_scenario_from_issue_to_deploy(
 
 
 async def test_redelivered_approval_dispatches_once(
-    bot: Bot, gh: FakeGitHub, world: World
+    bot_any_db: Bot, gh: FakeGitHub, world: World
 ) -> None:
+    bot = bot_any_db  # on SQLite, and on PostgreSQL when configured
     _, pull = await claimed_task_with_pull(bot, world)
     await bot.handle("check_run", check_run(world, head_of(world, pull)))
     approval = review(world, pull, "quinn")
@@ -135,7 +137,8 @@ async def test_fork_check_run_without_pull_requests_finds_task_by_head(
     assert ci_results(bot) == [True]
 
 
-async def test_green_rerun_replaces_red_run(bot: Bot, world: World) -> None:
+async def test_green_rerun_replaces_red_run(bot_any_db: Bot, world: World) -> None:
+    bot = bot_any_db  # on SQLite, and on PostgreSQL when configured
     number, pull = await claimed_task_with_pull(bot, world)
     head = head_of(world, pull)
     await bot.handle("check_run", check_run(world, head, "tests", "failure"))

@@ -63,7 +63,8 @@ async def test_changes_requested_rejects_with_the_review_body(
     assert "@fred" in summary and "@rita" in summary
 
 
-async def test_approval_goes_stale_after_a_push(bot: Bot, world: World) -> None:
+async def test_approval_goes_stale_after_a_push(bot_any_db: Bot, world: World) -> None:
+    bot = bot_any_db  # on SQLite, and on PostgreSQL when configured
     number, pull = await submitted_by_ci(bot, world)
     await bot.handle("pull_request_review", review(world, pull, "quinn"))
     assert (await task_of(bot, number)).status == Status.APPROVED
