@@ -15,6 +15,7 @@ from bot.context import DeliveryContext
 from bot.github import QueryError, graphql_error_types
 from bot.mirror import split
 from bot.rbac import Actor
+from bot.votes import standing_approvals
 from bot.workflow import Refused, Workflow, remember_user, task_for_issue
 from handlers.scope import config_of, workflow_for
 from storage.models import CheckResult, Outcome, Review, Status, Task, User
@@ -119,7 +120,7 @@ async def pull_request_changed(event: sansio.Event, ctx: DeliveryContext) -> Non
         await _start_if_assignee(ctx, workflow, task, config)
     if action == "synchronize" and task.status == Status.REJECTED:
         await _back_to_work(ctx, workflow, task, config)
-    if previous_sha not in (None, task.head_sha) and task.status == Status.APPROVED:
+    if await _approval_is_stale(ctx, task, previous_sha):
         await _approval_went_stale(ctx, workflow, task, config, previous_sha or "")
     await workflow.sync(task)  # the check run moves to the new head
     # Results for the new head may have arrived before this event did.
@@ -165,6 +166,16 @@ async def _try(step: Any) -> None:
         await step
     except Refused as refusal:
         log.info("pull request step refused", extra={"reason": refusal.reason})
+
+
+async def _approval_is_stale(
+    ctx: DeliveryContext, task: Task, previous_sha: str | None
+) -> bool:
+    """The head moved under an approval, and nobody approved the new head yet."""
+    moved = previous_sha not in (None, task.head_sha)
+    if not moved or task.status != Status.APPROVED:
+        return False
+    return not await standing_approvals(ctx.session, task)
 
 
 async def _approval_went_stale(
