@@ -4,11 +4,28 @@ from __future__ import annotations
 
 from gidgethub.routing import Router
 
-from handlers import academy, comments, installation, issues, push
+from handlers import (
+    academy,
+    checks,
+    comments,
+    installation,
+    issues,
+    pulls,
+    push,
+    reviews,
+)
 
 # `academy` adds its `/enroll` runner to the comment commands when imported.
 __all__ = ["academy", "build_router"]
 
 
 def build_router() -> Router:
-    return Router(installation.router, issues.router, comments.router, push.router)
+    return Router(
+        installation.router,
+        issues.router,
+        comments.router,
+        push.router,
+        pulls.router,
+        reviews.router,
+        checks.router,
+    )

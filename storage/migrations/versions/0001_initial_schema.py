@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-04 17:24:38.899767
+Create Date: 2026-12-04 17:41:32.346045
 """
 
 from collections.abc import Sequence
