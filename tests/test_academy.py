@@ -1,14 +1,13 @@
 """The coding academy through signed deliveries and the fake GitHub.
 
-Most scenarios submit with the student's `/submit` and approve with the
-reviewer's `/approve`; the academy reacts to Task.APPROVED however it comes.
-The pull-request/CI/review scenarios run once those handlers are merged.
+The main scenario goes through a pull request, CI and a PR review; the others
+mostly submit with `/submit` and approve with `/approve`, since the academy
+reacts to Task.APPROVED however it comes.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -32,6 +31,7 @@ from storage.models import (
 from tests.fakegithub import FakeGitHub
 from tests.harness import Bot
 from tests.payloads import World
+from tests.prpayloads import check_run, head_of, open_pull, review
 
 ORG = "acme-academy"
 HUB = f"{ORG}/hub"
@@ -152,8 +152,13 @@ async def test_academy_scenario_enrol_to_next_exercise(
     assert f"https://github.com/{HELLO}/issues/1" in ready
     assert "0 XP" in ready
 
-    exercise = await submitted(bot, hub)
-    await say(bot, exercise, 1, "rita", "/approve well done")
+    exercise = in_repo(hub, HELLO)
+    pull, opened = open_pull(exercise, "sam", "Closes #1")
+    await bot.handle("pull_request", opened)
+    await bot.handle("check_run", check_run(exercise, head_of(exercise, pull)))
+    assert (await exercise_task(bot, HELLO)).status == Status.SUBMITTED
+
+    await bot.handle("pull_request_review", review(exercise, pull, "rita"))
 
     assert (await exercise_task(bot, HELLO)).status == Status.APPROVED
     assert (await user(bot, "sam")).xp == 10
@@ -211,22 +216,39 @@ async def test_enrolling_twice_sets_up_nothing_twice(
     assert len(await audit(bot, "enroll")) == 1
 
 
-async def test_duplicate_approval_grants_xp_once(
+async def test_duplicate_approving_review_grants_xp_once(
     bot_any_db: Bot, gh: FakeGitHub, hub: World
 ) -> None:
     bot = bot_any_db
     await enrol(bot, hub)
-    exercise = await submitted(bot, hub)
-    _, approval = exercise.comment(1, "rita", "/approve")
-    await bot.deliver("issue_comment", approval, delivery_id="approval")
-    await bot.deliver("issue_comment", approval, delivery_id="approval")
-    await bot.deliver("issue_comment", approval, delivery_id="approval-resent")
+    exercise = in_repo(hub, HELLO)
+    pull, opened = open_pull(exercise, "sam", "Closes #1")
+    await bot.handle("pull_request", opened)
+    await bot.handle("check_run", check_run(exercise, head_of(exercise, pull)))
+    approval = review(exercise, pull, "rita")
+    await bot.deliver("pull_request_review", approval, delivery_id="approval")
+    await bot.deliver("pull_request_review", approval, delivery_id="approval")
+    await bot.deliver("pull_request_review", approval)  # resent: a new delivery id
     await bot.drain()
 
     assert (await user(bot, "sam")).xp == 10
     assert len(await audit(bot, "xp")) == 1
     assert [name for name, _ in bot.events].count("Task.APPROVED") == 1
     assert len(calls(gh, GENERATE)) == 2  # hello, then fizzbuzz once
+
+
+async def test_duplicate_approve_command_grants_xp_once(
+    bot: Bot, gh: FakeGitHub, hub: World
+) -> None:
+    await enrol(bot, hub)
+    exercise = await submitted(bot, hub)
+    _, approval = exercise.comment(1, "rita", "/approve")
+    await bot.deliver("issue_comment", approval)
+    await bot.deliver("issue_comment", approval)
+    await bot.drain()
+
+    assert (await user(bot, "sam")).xp == 10
+    assert len(calls(gh, GENERATE)) == 2
 
 
 async def test_provisioning_resumes_after_a_failed_step(
@@ -477,49 +499,15 @@ def test_a_repository_from_another_template_is_never_adopted() -> None:
     assert not made_by_us(ours, replace(job, created_repo_id=9), exercise)
 
 
-def pull_requests() -> Any:
-    """The PR/CI payload builders, which arrive with the pull-request handlers."""
-    return pytest.importorskip(
-        "tests.prpayloads", reason="pull-request and CI handlers not merged yet"
-    )
-
-
-async def test_academy_scenario_through_pull_request_ci_and_review(
-    bot: Bot, gh: FakeGitHub, hub: World
-) -> None:
-    pr = pull_requests()
-    gh.template_delay(3)
-    await enrol(bot, hub)
-    exercise = in_repo(hub, HELLO)
-
-    pull, opened = pr.open_pull(exercise, "sam", "Closes #1")
-    await bot.handle("pull_request", opened)
-    await bot.handle("check_run", pr.check_run(exercise, pr.head_of(exercise, pull)))
-    assert (await exercise_task(bot, HELLO)).status == Status.SUBMITTED
-
-    approval = pr.review(exercise, pull, "rita")
-    await bot.handle("pull_request_review", approval)
-    await bot.deliver("pull_request_review", approval)  # delivered twice
-    await bot.drain()
-
-    assert (await exercise_task(bot, HELLO)).status == Status.APPROVED
-    assert (await user(bot, "sam")).xp == 10
-    assert len(calls(gh, GENERATE)) == 2
-    announcements = "\n".join(bot_comments(gh, HELLO, 1))
-    assert "Next exercise unlocked" in announcements
-    assert f"https://github.com/{FIZZBUZZ}/issues/1" in announcements
-
-
 async def test_student_review_of_own_exercise_pull_request_is_refused(
     bot: Bot, gh: FakeGitHub, hub: World
 ) -> None:
-    pr = pull_requests()
     await enrol(bot, hub)
     exercise = in_repo(hub, HELLO)
-    pull, opened = pr.open_pull(exercise, "sam", "Closes #1")
+    pull, opened = open_pull(exercise, "sam", "Closes #1")
     await bot.handle("pull_request", opened)
-    await bot.handle("check_run", pr.check_run(exercise, pr.head_of(exercise, pull)))
-    await bot.handle("pull_request_review", pr.review(exercise, pull, "sam"))
+    await bot.handle("check_run", check_run(exercise, head_of(exercise, pull)))
+    await bot.handle("pull_request_review", review(exercise, pull, "sam"))
 
     assert (await exercise_task(bot, HELLO)).status == Status.SUBMITTED
     assert (await user(bot, "sam")).xp == 0
