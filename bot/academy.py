@@ -109,6 +109,13 @@ def require_academy(config: RepoConfig, hub: str) -> Academy:
             f"{hub} has no `academy:` configuration",
             "an academy's hub repository",
         )
+    ids = [exercise.id.lower() for exercise in config.academy.exercises]
+    if len(set(ids)) != len(ids):
+        # Repository names are made from the ids: two alike would collide.
+        raise Refused(
+            f"the academy of {hub} lists an exercise id twice",
+            "a maintainer of the hub, by fixing `.github/workflow-bot.yml`",
+        )
     return config.academy
 
 

@@ -572,3 +572,14 @@ async def test_xp_for_someone_not_enrolled_sets_up_nothing(
 
     assert (await user(bot, "eve")).xp == 50
     assert calls(gh, GENERATE) == []
+
+
+async def test_curriculum_with_a_repeated_exercise_id_is_refused(
+    bot: Bot, gh: FakeGitHub, hub: World
+) -> None:
+    twice = ACADEMY_CONFIG.replace("id: fizzbuzz", "id: Hello")
+    gh.set_file(HUB, ".github/workflow-bot.yml", twice)
+    enrolment = await enrol(bot, hub)
+
+    assert "exercise id twice" in bot_comments(gh, HUB, enrolment)[-1]
+    assert calls(gh, GENERATE) == []
