@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import replies, workflow
+from bot import board, reconcile, replies, workflow
 from bot.effects import PUBLISH, Effects
 from bot.mirror import Mirror
+from bot.notices import Notices
 from bot.services import Services
 from bot.worker import Worker
 from handlers import build_router
@@ -23,8 +24,15 @@ def build_effects(services: Services) -> Effects:
     effects.register(workflow.SYNC, mirror.sync_task)
     effects.register(replies.COMMENT, mirror.comment)
     effects.register(replies.REACTION, mirror.reaction)
+    mirror.steps.append(board.sync_board)
+    effects.register(replies.ISSUE, Notices(services).open_issue)
     return effects
 
 
 def build_worker(services: Services) -> Worker:
-    return Worker(services, build_router(), build_effects(services))
+    worker = Worker(services, build_router(), build_effects(services))
+    if services.settings.reconcile_interval_seconds > 0:
+        worker.background.append(
+            lambda stop: reconcile.run_periodically(services, stop)
+        )
+    return worker

@@ -351,3 +351,13 @@ __all__ = [
     "func",
     "utcnow",
 ]
+
+
+class ReconcileProgress(Base):
+    """Where an interrupted reconcile pass resumes: the last task it finished."""
+
+    __tablename__ = "reconcile_progress"
+
+    scope: Mapped[str] = mapped_column(String(255), primary_key=True)
+    last_task_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
