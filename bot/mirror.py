@@ -13,7 +13,7 @@ from bot.config import RepoConfig
 from bot.github import InstallationAPI
 from bot.replies import marker_line
 from bot.services import Services
-from storage.models import BotComment, Status, Task, TaskType
+from storage.models import BotComment, Status, Task, TaskType, User
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +114,36 @@ async def _remove_label(gh: InstallationAPI, where: dict[str, str], name: str) -
             raise
 
 
+async def sync_assignee(services: Services, gh: InstallationAPI, task: Task) -> None:
+    """The task's assignee is assigned on GitHub; an unclaimed task has none."""
+    where = {**split(task.repository_full_name), "issue_number": str(task.issue_number)}
+    issue = await gh.getitem(
+        "/repos/{owner}/{repo}/issues/{issue_number}", url_vars=where
+    )
+    current = [a["login"] for a in issue.get("assignees") or []]
+    login = await _login_of(services, task.assignee_id)
+    if login is not None and login.lower() not in {c.lower() for c in current}:
+        await gh.post(
+            "/repos/{owner}/{repo}/issues/{issue_number}/assignees",
+            url_vars=where,
+            data={"assignees": [login]},
+        )
+    elif login is None and current and not task.deleted:
+        await gh.delete(
+            "/repos/{owner}/{repo}/issues/{issue_number}/assignees",
+            url_vars=where,
+            data={"assignees": current},
+        )
+
+
+async def _login_of(services: Services, user_id: int | None) -> str | None:
+    if user_id is None:
+        return None
+    async with services.sessions() as session:
+        user = await session.get(User, user_id)
+    return user.login if user else None
+
+
 class Mirror:
     """The `github.*` outbox effects."""
 
@@ -129,6 +159,7 @@ class Mirror:
         gh = self.services.github.client(task.installation_id)
         config = await self.services.configs.load(gh, task.repository_full_name)
         await sync_labels(gh, task, config)
+        await sync_assignee(self.services, gh, task)
         for step in self.steps:
             await step(self.services, gh, task, config)
 
