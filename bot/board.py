@@ -14,7 +14,6 @@ from bot.config import Board, RepoConfig
 from bot.github import (
     InstallationAPI,
     PermanentError,
-    TransientError,
     classify,
     graphql_error_types,
 )
@@ -175,6 +174,11 @@ def forget_boards() -> None:
 
 def has_access(installation_id: int) -> bool:
     return installation_id not in _no_access
+
+
+def access_granted(installation_id: int) -> None:
+    """The installation accepted new permissions: try the board again."""
+    _no_access.discard(installation_id)
 
 
 def status_of_column(board: Board, column: str | None) -> Status | None:
@@ -512,10 +516,12 @@ __all__ = [
     "DOCUMENTS",
     "OUT_OF_STEP",
     "BoardMissing",
+    "Move",
     "NoBoardAccess",
-    "TransientError",
+    "access_granted",
     "bring_in_step",
     "forget_boards",
+    "has_access",
     "read_item",
     "status_of_column",
     "sync_board",

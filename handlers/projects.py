@@ -147,3 +147,12 @@ async def _put_back(
             who_may=refusal.who_may,
         ),
     )
+
+
+@router.register("installation", action="new_permissions_accepted")
+async def permissions_accepted(event: sansio.Event, ctx: DeliveryContext) -> None:
+    """Projects access may have been granted: stop skipping the board."""
+    if ctx.installation_id is not None:
+        # Tokens carry the permissions of their time: take a new one.
+        ctx.services.github.forget_token(ctx.installation_id)
+        board.access_granted(ctx.installation_id)

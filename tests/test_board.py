@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import dataclasses
 import json
+import os
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import graphql
@@ -12,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import board, reconcile
+from bot.runtime import build_worker
 from storage.models import AuditEntry, Status, Task
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub.gql import load_schema
@@ -22,6 +28,7 @@ ORG, NUMBER = "acme", 3
 COLUMNS = ["Todo", "In Progress", "Submitted", "Approved", "Rejected"]
 BOARD_CONFIG = TEAM_CONFIG + f"board:\n  owner: {ORG}\n  number: {NUMBER}\n"
 EXAMPLES = FIXTURES / "webhooks"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
@@ -519,3 +526,115 @@ async def test_a_graphql_rate_limit_pauses_reconcile(
 
     assert (paused.finished, paused.resume_after, paused.checked) == (False, 5, 0)
     assert resumed.finished and column(gh, world, number) == "Todo"
+
+
+async def test_card_moves_made_by_this_app_are_not_fed_back(
+    bot: Bot, gh: FakeGitHub, world: World
+) -> None:
+    number = await new_task(bot, world)
+    own = gh.app_bot_user["login"]
+
+    await bot.handle("projects_v2_item", card_moved(gh, world, number, "Approved", own))
+
+    assert (await task_of(bot, number)).status == Status.TODO
+    assert bot_comments(gh, world, number) == []
+
+
+async def test_projects_access_granted_later_brings_the_board_back(
+    bot: Bot, gh: FakeGitHub
+) -> None:
+    installation = gh.add_installation(
+        "acme", permissions={"issues": "write", "contents": "read", "metadata": "read"}
+    )
+    gh.add_repo("acme/widgets", installation_id=installation["id"])
+    gh.add_user("dana")
+    gh.add_user("fred")
+    gh.set_file("acme/widgets", ".github/workflow-bot.yml", BOARD_CONFIG)
+    gh.add_project(ORG, NUMBER, options=COLUMNS)
+    world = World(gh, installation["id"])
+    number = await new_task(bot, world)
+    assert column(gh, world, number) is None
+
+    gh.world.installations[installation["id"]].permissions.update(
+        organization_projects="write"
+    )
+    accepted = json.loads(
+        (
+            EXAMPLES
+            / "examples"
+            / "installation"
+            / "new_permissions_accepted.payload.json"
+        ).read_text()
+    )
+    accepted["installation"]["id"] = installation["id"]
+    await bot.handle("installation", accepted)
+    await say(bot, world, number, "fred", "/claim")
+
+    assert column(gh, world, number) == "In Progress"
+
+
+async def test_the_worker_reconciles_on_its_schedule(
+    bot: Bot, gh: FakeGitHub, world: World
+) -> None:
+    number = await new_task(bot, world)
+    gh.set_project_item_status(ORG, NUMBER, node_of(gh, world, number), "Approved")
+    settings = dataclasses.replace(bot.settings, reconcile_interval_seconds=3600)
+    services = dataclasses.replace(bot.services, settings=settings)
+    worker = build_worker(services)
+    stop = asyncio.Event()
+
+    [job] = worker.background
+    running = asyncio.create_task(job(stop))
+    for _ in range(400):  # bounded: the pass needs a handful of round trips
+        if column(gh, world, number) == "Todo":
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await running
+
+    assert column(gh, world, number) == "Todo"
+    assert build_worker(bot.services).background == []  # off by default
+
+
+async def run_cli(bot: Bot, *args: str) -> tuple[int, str]:
+    env = {
+        **os.environ,
+        "WEBHOOK_SECRET": bot.settings.webhook_secret,
+        "APP_ID": str(bot.settings.app_id),
+        "PRIVATE_KEY": str(bot.settings.private_key),
+        "DATABASE_URL": bot.settings.database_url,
+        "GITHUB_API_URL": bot.settings.github_api_url,
+        "APP_SLUG": str(bot.settings.app_slug),
+        "LOG_LEVEL": "ERROR",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "reconcile",
+        *args,
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await process.communicate()
+    return int(process.returncode or 0), out.decode()
+
+
+async def test_reconcile_command_reports_then_fixes(
+    bot: Bot, gh: FakeGitHub, world: World
+) -> None:
+    number = await new_task(bot, world)
+    gh.set_project_item_status(ORG, NUMBER, node_of(gh, world, number), "Approved")
+
+    code, dry = await run_cli(bot, "--repo", world.repo, "--dry-run")
+    assert code == 0, dry
+    assert f"would fix {world.repo}#{number}: card Approved -> Todo" in dry
+    assert column(gh, world, number) == "Approved"
+
+    code, fixed = await run_cli(bot, "--repo", world.repo)
+    assert code == 0, fixed
+    assert f"{world.repo}#{number}: card Approved -> Todo" in fixed
+    assert "checked 1 task(s), 1 fixed" in fixed
+    assert column(gh, world, number) == "Todo"
