@@ -8,6 +8,7 @@ from typing import Any
 
 from cachetools import TTLCache
 from gidgethub import BadGraphQLRequest, QueryError
+from sqlalchemy import select
 
 from bot import replies
 from bot.config import Board, RepoConfig
@@ -455,8 +456,19 @@ async def remember_item(services: Services, task: Task, item_id: str) -> None:
 
 
 async def record_out_of_step(services: Services, task: Task, reason: str) -> None:
-    """The task's status stands; the audit says its card does not show it yet."""
+    """The task's status stands; the audit says its card does not show it yet.
+
+    Retries of one failed write add no further rows: the newest row says it.
+    """
     async with services.sessions.begin() as session:
+        newest = await session.scalar(
+            select(AuditEntry.action)
+            .where(AuditEntry.task_id == task.id)
+            .order_by(AuditEntry.id.desc())
+            .limit(1)
+        )
+        if newest == OUT_OF_STEP:
+            return
         session.add(
             AuditEntry(
                 task_id=task.id,

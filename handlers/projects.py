@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 class FieldChange:
     """What `changes.field_value` says; older payloads name only the field id."""
 
+    field_id: str | None
     field_name: str | None
     field_type: str | None
     project_number: int | None
@@ -38,6 +39,7 @@ def field_change(payload: dict[str, Any]) -> FieldChange | None:
         return None
     to = changes.get("to")
     return FieldChange(
+        field_id=changes.get("field_node_id"),
         field_name=changes.get("field_name"),
         field_type=changes.get("field_type"),
         project_number=changes.get("project_number"),
@@ -76,9 +78,16 @@ async def item_edited(event: sansio.Event, ctx: DeliveryContext) -> None:
         return
     if not _same_owner(event.data, config.board):
         return
-    column = change.to_column
-    if not change.has_to:
-        column = await _column_now(ctx, str(item.get("node_id")), config.board)
+    try:
+        if not await _same_field(ctx, item, change, config.board):
+            return
+        column = change.to_column
+        if not change.has_to:
+            column = await _column_now(ctx, str(item.get("node_id")), config.board)
+    except (board.BoardMissing, board.NoBoardAccess) as exc:
+        # Reported by the sync step; a card on a board we cannot read is ignored.
+        log.info("board move ignored", extra={"task": task.id, "reason": str(exc)})
+        return
     await _follow_card(ctx, task, config, config.board, column, event.data["sender"])
 
 
@@ -86,6 +95,19 @@ def _same_owner(payload: dict[str, Any], config_board: Board) -> bool:
     organization = payload.get("organization") or {}
     login = organization.get("login")
     return login is None or str(login).lower() == config_board.owner.lower()
+
+
+async def _same_field(
+    ctx: DeliveryContext, item: dict[str, Any], change: FieldChange, config_board: Board
+) -> bool:
+    """The older payload names the field and project by id only: compare ids."""
+    if change.field_id is None and item.get("project_node_id") is None:
+        return True
+    ids = await board.layout(ctx.gh, config_board)
+    return change.field_id in (None, ids.field_id) and item.get("project_node_id") in (
+        None,
+        ids.project_id,
+    )
 
 
 async def _column_now(
