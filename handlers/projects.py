@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot import board, replies
 from bot.config import Board, RepoConfig
 from bot.context import DeliveryContext
+from bot.github import InstallationAPI
 from bot.workflow import Refused, Workflow
 from handlers.scope import actor_of, workflow_for
 from storage.models import Status, Task
@@ -63,32 +64,50 @@ async def _task_for_content(ctx: DeliveryContext, content_id: str) -> Task | Non
     return None if task is None or task.deleted else task
 
 
+@dataclass(frozen=True)
+class CardMove:
+    """A person's move of a task's card on the configured board."""
+
+    task: Task
+    config: RepoConfig
+    board: Board
+    column: str | None
+
+
 @router.register("projects_v2_item", action="edited")
 async def item_edited(event: sansio.Event, ctx: DeliveryContext) -> None:
-    item = event.data.get("projects_v2_item") or {}
-    change = field_change(event.data)
+    move = await card_move(ctx, event.data)
+    if move is not None:
+        await _follow_card(ctx, move, event.data["sender"])
+
+
+async def card_move(ctx: DeliveryContext, payload: dict[str, Any]) -> CardMove | None:
+    """The move this delivery reports, or None when it is none of our business."""
+    item = payload.get("projects_v2_item") or {}
+    change = field_change(payload)
     if item.get("content_type") != "Issue" or change is None:
-        return  # drafts and pull requests are not tasks
+        return None  # drafts and pull requests are not tasks
     task = await _task_for_content(ctx, str(item.get("content_node_id") or ""))
     if task is None or task.installation_id is None:
-        return
+        return None
     gh = ctx.services.github.client(task.installation_id)
     config = await ctx.services.configs.load(gh, task.repository_full_name)
-    if config.board is None or not concerns_board(change, config.board):
-        return
-    if not _same_owner(event.data, config.board):
-        return
+    found = config.board
+    if found is None or not concerns_board(change, found):
+        return None
+    if not _same_owner(payload, found):
+        return None
     try:
-        if not await _same_field(ctx, item, change, config.board):
-            return
+        if not await _same_field(gh, item, change, found):
+            return None
         column = change.to_column
         if not change.has_to:
-            column = await _column_now(ctx, str(item.get("node_id")), config.board)
+            column = await _column_now(gh, str(item.get("node_id")), found)
     except (board.BoardMissing, board.NoBoardAccess) as exc:
         # Reported by the sync step; a card on a board we cannot read is ignored.
         log.info("board move ignored", extra={"task": task.id, "reason": str(exc)})
-        return
-    await _follow_card(ctx, task, config, config.board, column, event.data["sender"])
+        return None
+    return CardMove(task, config, found, column)
 
 
 def _same_owner(payload: dict[str, Any], config_board: Board) -> bool:
@@ -98,57 +117,54 @@ def _same_owner(payload: dict[str, Any], config_board: Board) -> bool:
 
 
 async def _same_field(
-    ctx: DeliveryContext, item: dict[str, Any], change: FieldChange, config_board: Board
+    gh: InstallationAPI, item: dict[str, Any], change: FieldChange, config_board: Board
 ) -> bool:
     """The older payload names the field and project by id only: compare ids."""
-    if change.field_id is None and item.get("project_node_id") is None:
+    project_id = item.get("project_node_id")
+    if change.field_id is None and project_id is None:
         return True
-    ids = await board.layout(ctx.gh, config_board)
-    return change.field_id in (None, ids.field_id) and item.get("project_node_id") in (
+    ids = await board.layout(gh, config_board)
+    return change.field_id in (None, ids.field_id) and project_id in (
         None,
         ids.project_id,
     )
 
 
 async def _column_now(
-    ctx: DeliveryContext, item_id: str, config_board: Board
+    gh: InstallationAPI, item_id: str, config_board: Board
 ) -> str | None:
     """The old payload shape names no column: ask GitHub where the card is."""
-    info = await board.read_item(ctx.gh, item_id, config_board.field)
+    info = await board.read_item(gh, item_id, config_board.field)
     return info.column if info is not None else None
 
 
 async def _follow_card(
-    ctx: DeliveryContext,
-    task: Task,
-    config: RepoConfig,
-    config_board: Board,
-    column: str | None,
-    sender: dict[str, Any],
+    ctx: DeliveryContext, move: CardMove, sender: dict[str, Any]
 ) -> None:
-    workflow = workflow_for(ctx, "board", config)
-    target = board.status_of_column(config_board, column)
+    """Run the same transition as `/status`, with the mover as the actor."""
+    task = move.task
+    workflow = workflow_for(ctx, "board", move.config)
+    target = board.status_of_column(move.board, move.column)
     if target == task.status:
         return
     if target is None:
         await workflow.sync(task)  # a column outside the workflow: put it back
         return
-    actor = await actor_of(ctx, sender, config)
+    actor = await actor_of(ctx, sender, move.config)
     try:
         await workflow.move(task, target, actor)
     except Refused as refusal:
-        await _put_back(ctx, workflow, task, config_board, column, actor.login, refusal)
+        await _put_back(ctx, workflow, move, actor.login, refusal)
 
 
 async def _put_back(
     ctx: DeliveryContext,
     workflow: Workflow,
-    task: Task,
-    config_board: Board,
-    column: str | None,
+    move: CardMove,
     login: str,
     refusal: Refused,
 ) -> None:
+    task, column = move.task, move.column
     await workflow.sync(task)
     log.info(
         "board move refused",
@@ -164,7 +180,7 @@ async def _put_back(
             "board_refused.md.j2",
             login=login,
             column=column,
-            back_to=config_board.columns[Status(task.status)],
+            back_to=move.board.columns[Status(task.status)],
             reason=refusal.reason,
             who_may=refusal.who_may,
         ),
