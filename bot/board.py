@@ -316,7 +316,12 @@ async def card_of(
     """The task's card, added to the board when it is not (or no longer) there."""
     if task.board_item_id:
         info = await read_item(gh, task.board_item_id, board.field)
-        if info is not None and info.project_id == layout_.project_id:
+        # A transferred issue is new content: its old card no longer counts.
+        if (
+            info is not None
+            and info.project_id == layout_.project_id
+            and info.issue_node_id in (None, task.issue_node_id)
+        ):
             return Card(info.item_id, info.option_id, info.column)
     if not task.issue_node_id:
         raise PermanentError("the task's issue has no node id to put on the board")

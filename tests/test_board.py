@@ -17,7 +17,9 @@ import pytest
 from sqlalchemy import select
 
 from bot import board, reconcile
+from bot.config import Board
 from bot.runtime import build_worker
+from handlers import projects
 from storage.models import AuditEntry, Status, Task
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub.gql import load_schema
@@ -155,6 +157,36 @@ def test_board_documents_validate_against_githubs_schema(document: str) -> None:
 def test_a_misspelled_document_would_be_caught() -> None:
     broken = board.SET_COLUMN.replace("singleSelectOptionId", "singleSelectOption")
     assert graphql.validate(load_schema(), graphql.parse(broken)) != []
+
+
+# both payload shapes of projects_v2_item.edited
+
+
+def example(folder: str, name: str) -> dict[str, Any]:
+    path = EXAMPLES / folder / "projects_v2_item" / f"{name}.payload.json"
+    return dict(json.loads(path.read_text()))
+
+
+@pytest.mark.parametrize(
+    ("folder", "name", "column", "has_to", "ours"),
+    [
+        ("examples", "edited", None, False, True),
+        ("examples-extra", "edited", "In Progress", True, True),
+        ("examples-extra", "edited.with-date", None, True, False),
+        ("examples-extra", "edited.with-number", None, True, False),
+        ("examples-extra", "edited.reviewers", None, False, False),
+    ],
+)
+def test_both_payload_shapes_are_understood(
+    folder: str, name: str, column: str | None, has_to: bool, ours: bool
+) -> None:
+    config_board = Board(owner="octo-org", number=18)
+    change = projects.field_change(example(folder, name))
+
+    assert change is not None
+    assert (change.to_column, change.has_to) == (column, has_to)
+    assert change.field_id is not None
+    assert projects.concerns_board(change, config_board) is ours
 
 
 # task -> board
