@@ -48,7 +48,9 @@ async def metrics_view(request: web.Request) -> web.Response:
 
 def create_app(settings: Settings, *, run_worker: bool = True) -> web.Application:
     """The web app; with `run_worker` it also drains the inbox in-process."""
-    app = web.Application(client_max_size=webhooks.MAX_BODY_BYTES)
+    app = web.Application(
+        client_max_size=webhooks.MAX_BODY_BYTES, middlewares=[webhooks.count_answers]
+    )
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_resources(run_worker))
     app.router.add_post("/webhooks", webhooks.receive)

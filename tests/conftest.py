@@ -55,6 +55,7 @@ def gh(fake_server: FakeGitHub) -> Iterator[FakeGitHub]:
     fake_server.reset()
     yield fake_server
     assert fake_server.violations == [], "requests outside GitHub's API description"
+    assert fake_server.unsupported == [], "requests the fake does not model"
 
 
 @pytest_asyncio.fixture(scope="session")
