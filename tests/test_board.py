@@ -193,8 +193,9 @@ def test_both_payload_shapes_are_understood(
 
 
 async def test_a_tasks_life_moves_its_card_through_every_column(
-    bot: Bot, gh: FakeGitHub, world: World
+    bot_any_db: Bot, gh: FakeGitHub, world: World
 ) -> None:
+    bot = bot_any_db  # on SQLite, and on PostgreSQL when configured
     number = await new_task(bot, world)
     assert column(gh, world, number) == "Todo"
 
@@ -390,8 +391,9 @@ async def test_without_projects_permission_one_notice_and_the_workflow_goes_on(
 
 @pytest.mark.parametrize("newer_shape", [True, False], ids=["with_to", "without_to"])
 async def test_the_assignee_moving_the_card_to_in_progress_moves_the_task(
-    bot: Bot, gh: FakeGitHub, world: World, newer_shape: bool
+    bot_any_db: Bot, gh: FakeGitHub, world: World, newer_shape: bool
 ) -> None:
+    bot = bot_any_db  # on SQLite, and on PostgreSQL when configured
     number = await new_task(bot, world)
     await say(bot, world, number, "fred", "/claim")
     await say(bot, world, number, "fred", "/submit")
@@ -489,8 +491,9 @@ async def test_draft_items_and_other_fields_are_ignored(
 
 
 async def test_reconcile_repairs_a_board_edited_behind_the_bots_back(
-    bot: Bot, gh: FakeGitHub, world: World
+    bot_any_db: Bot, gh: FakeGitHub, world: World
 ) -> None:
+    bot = bot_any_db  # on SQLite, and on PostgreSQL when configured
     first = await new_task(bot, world)
     second = await new_task(bot, world)
     await say(bot, world, second, "fred", "/claim")
