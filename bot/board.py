@@ -10,7 +10,7 @@ from cachetools import TTLCache
 from gidgethub import BadGraphQLRequest, QueryError
 from sqlalchemy import select
 
-from bot import replies
+from bot import outbox, replies
 from bot.config import Board, RepoConfig
 from bot.github import (
     InstallationAPI,
@@ -518,14 +518,19 @@ async def report_no_access(services: Services, task: Task, board: Board) -> None
 async def _notice(
     services: Services, task: Task, marker: str, title: str, body: str
 ) -> None:
+    """An issue on the task's repository, opened once per marker."""
     async with services.sessions.begin() as session:
-        await replies.notice(
+        await outbox.enqueue(
             session,
-            installation_id=task.installation_id,
-            repository=task.repository_full_name,
-            marker=marker,
-            title=title,
-            body=body,
+            replies.ISSUE,
+            {
+                "installation_id": task.installation_id,
+                "repository": task.repository_full_name,
+                "marker": marker,
+                "title": title,
+                "body": body,
+            },
+            dedup_key=f"{task.repository_full_name}:{marker}"[:255],
         )
 
 

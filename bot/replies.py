@@ -82,28 +82,3 @@ async def react(
         },
         dedup_key=f"reaction:{repository}:{comment_id}:{content}",
     )
-
-
-async def notice(
-    session: AsyncSession,
-    *,
-    installation_id: int | None,
-    repository: str,
-    marker: str,
-    title: str,
-    body: str,
-) -> None:
-    """Open, once, an issue that tells the repository about a problem."""
-    await outbox.enqueue(
-        session,
-        ISSUE,
-        {
-            "installation_id": installation_id,
-            "repository": repository,
-            "marker": marker,
-            "title": title,
-            "body": with_marker(marker, body),
-            "subject": f"notice:{repository}",
-        },
-        dedup_key=f"notice:{repository}:{marker}"[:255],
-    )

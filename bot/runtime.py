@@ -7,7 +7,6 @@ from typing import Any
 from bot import board, reconcile, replies, workflow
 from bot.effects import PUBLISH, Effects
 from bot.mirror import Mirror
-from bot.notices import Notices
 from bot.services import Services
 from bot.worker import Worker
 from handlers import build_router
@@ -24,8 +23,8 @@ def build_effects(services: Services) -> Effects:
     effects.register(workflow.SYNC, mirror.sync_task)
     effects.register(replies.COMMENT, mirror.comment)
     effects.register(replies.REACTION, mirror.reaction)
+    effects.register(replies.ISSUE, mirror.issue)
     mirror.steps.append(board.sync_board)
-    effects.register(replies.ISSUE, Notices(services).open_issue)
     return effects
 
 

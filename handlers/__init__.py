@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from gidgethub.routing import Router
 
-from handlers import comments, installation, issues, projects
+from handlers import comments, installation, issues, projects, push
 
 
 def build_router() -> Router:
-    return Router(installation.router, issues.router, comments.router, projects.router)
+    return Router(
+        installation.router,
+        issues.router,
+        comments.router,
+        push.router,
+        projects.router,
+    )

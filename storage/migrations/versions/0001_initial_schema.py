@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-04 17:11:46.395627
+Create Date: 2026-12-04 17:27:13.053618
 """
 
 from collections.abc import Sequence
