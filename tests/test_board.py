@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import dataclasses
 import json
 import os
@@ -454,7 +453,7 @@ async def test_a_card_moved_to_a_column_outside_the_workflow_is_put_back(
     assert column(gh, world, number) == "Todo"
 
 
-async def test_draft_items_and_other_fields_are_ignored(
+async def test_drafts_other_fields_and_issues_that_are_not_tasks_are_ignored(
     bot: Bot, gh: FakeGitHub, world: World
 ) -> None:
     number = await new_task(bot, world)
@@ -463,26 +462,22 @@ async def test_draft_items_and_other_fields_are_ignored(
     )
     draft["installation"] = {"id": world.installation_id, "node_id": "MDIz"}
     reviewers = card_moved(gh, world, number, "In Progress", "fred")
-    other = json.loads(
-        (
-            EXAMPLES
-            / "examples-extra"
-            / "projects_v2_item"
-            / "edited.reviewers.payload.json"
-        ).read_text()
-    )
-    reviewers["changes"] = copy.deepcopy(other["changes"])
+    reviewers["changes"] = example("examples-extra", "edited.reviewers")["changes"]
     older = card_moved(gh, world, number, "In Progress", "fred", newer_shape=False)
     older["changes"]["field_value"]["field_node_id"] = "PVTF_lADOsomeOtherField"
     gh.set_project_item_status(ORG, NUMBER, node_of(gh, world, number), "Todo")
+    plain, opened = world.open_issue("eve")  # no role: not a task
+    await bot.handle("issues", opened)
+    not_a_task = card_moved(gh, world, plain, "In Progress", "fred")
     gh.graphql_calls.clear()
 
-    await bot.handle("projects_v2_item", draft)
-    await bot.handle("projects_v2_item", reviewers)
-    await bot.handle("projects_v2_item", older)
+    for payload in (draft, reviewers, older, not_a_task):
+        await bot.handle("projects_v2_item", payload)
 
     assert (await task_of(bot, number)).status == Status.TODO
+    assert column(gh, world, plain) == "In Progress"  # left as the person put it
     assert [q for q, _ in gh.graphql_calls if "BoardItem" in q] == []
+    assert bot_comments(gh, world, number) == bot_comments(gh, world, plain) == []
 
 
 # reconcile
