@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 LAYOUT_CACHE_SECONDS = 600
 OUT_OF_STEP = "board_out_of_step"
+REPAIRED = "board_repaired"
 
 # The project, its status field and the field's options, looked up by name.
 LAYOUT_QUERY = """
@@ -460,6 +461,25 @@ async def remember_item(services: Services, task: Task, item_id: str) -> None:
     task.board_item_id = item_id
 
 
+async def record_repair(services: Services, task: Task, move: Move) -> None:
+    """Reconcile moved a card the bot had not (or someone else had) moved."""
+    async with services.sessions.begin() as session:
+        session.add(_board_entry(task, REPAIRED, f"{move.before} -> {move.after}"))
+
+
+def _board_entry(task: Task, action: str, note: str) -> AuditEntry:
+    return AuditEntry(
+        task_id=task.id,
+        action=action,
+        from_status=str(task.status),
+        to_status=str(task.status),
+        actor_id=None,
+        actor_login="workflow-bot",
+        source="board",
+        note=note[:2000],
+    )
+
+
 async def record_out_of_step(services: Services, task: Task, reason: str) -> None:
     """The task's status stands; the audit says its card does not show it yet.
 
@@ -474,18 +494,7 @@ async def record_out_of_step(services: Services, task: Task, reason: str) -> Non
         )
         if newest == OUT_OF_STEP:
             return
-        session.add(
-            AuditEntry(
-                task_id=task.id,
-                action=OUT_OF_STEP,
-                from_status=str(task.status),
-                to_status=str(task.status),
-                actor_id=None,
-                actor_login="workflow-bot",
-                source="board",
-                note=reason[:2000],
-            )
-        )
+        session.add(_board_entry(task, OUT_OF_STEP, reason))
 
 
 async def report_missing(

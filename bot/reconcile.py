@@ -119,6 +119,8 @@ async def reconcile_task(
     if move is not None and move.changed:
         before = move.before or "no column"
         report.changes.append(_change(task, f"card {before} -> {move.after}"))
+        if not dry_run:
+            await board.record_repair(services, task, move)
     if not board.has_access(task.installation_id):
         report.board_skipped.add(task.repository_full_name)
 

@@ -342,6 +342,10 @@ async def test_graphql_errors_with_http_200_leave_the_status_and_note_the_board(
     assert [str(c) for c in report.changes] == [
         f"{world.repo}#{number}: card Todo -> In Progress"
     ]
+    assert (await audit_actions(bot, number))[-2:] == [
+        "board_out_of_step",
+        "board_repaired",
+    ]
 
 
 async def test_a_column_missing_from_the_board_is_reported_once(
