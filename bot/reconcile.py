@@ -10,19 +10,23 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from bot import board, mirror
 from bot.config import RepoConfig
 from bot.github import InstallationAPI, PermanentError, TransientError, classify
 from bot.services import Services
-from storage.models import ReconcileProgress, Task
+from storage.models import ReconcileProgress, Task, utcnow
 
 log = logging.getLogger(__name__)
 
 BATCH = 50
 ALL = "*"
+# A pass renews its lease after each batch; a crashed pass frees it after this.
+LEASE = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class Report:
     board_skipped: set[str] = field(default_factory=set)
     finished: bool = False
     resume_after: float | None = None  # set when a rate limit paused the pass
+    busy: bool = False  # another process holds this scope's pass
 
 
 async def reconcile(
@@ -54,27 +59,51 @@ async def reconcile(
     dry_run: bool = False,
     batch: int = BATCH,
 ) -> Report:
-    """One pass (or the rest of an interrupted one) over the open tasks."""
+    """One pass (or the rest of an interrupted one) over the open tasks.
+
+    A dry run starts at the beginning and remembers nothing; a real pass holds
+    a lease on its scope so two processes never work through it at once.
+    """
     scope = repository or ALL
     report = Report()
-    cursor = 0 if dry_run else await _cursor(services, scope)
-    while True:
-        tasks = await _open_tasks(services, repository, cursor, batch)
-        if not tasks:
-            report.finished = True
-            break
+    cursor = 0
+    if not dry_run:
+        claimed = await _claim(services, scope)
+        if claimed is None:
+            report.busy = True
+            return report
+        cursor = claimed
+    try:
+        cursor = await _walk(services, report, repository, cursor, batch, dry_run)
+    finally:
+        if not dry_run:
+            await _release(services, scope, 0 if report.finished else cursor)
+    return report
+
+
+async def _walk(
+    services: Services,
+    report: Report,
+    repository: str | None,
+    cursor: int,
+    batch: int,
+    dry_run: bool,
+) -> int:
+    """Reconcile tasks after `cursor`; the id of the last one finished."""
+    scope = repository or ALL
+    while tasks := await _open_tasks(services, repository, cursor, batch):
         for task in tasks:
             try:
                 await reconcile_task(services, task, report, dry_run=dry_run)
             except Exception as exc:
                 if not _note_failure(exc, task, report):
-                    await _save_cursor(services, scope, cursor, dry_run)
-                    return report
+                    return cursor
             cursor = task.id
             report.checked += 1
-        await _save_cursor(services, scope, cursor, dry_run)
-    await _save_cursor(services, scope, 0, dry_run)
-    return report
+        if not dry_run:
+            await _renew(services, scope, cursor)
+    report.finished = True
+    return cursor
 
 
 def _note_failure(exc: Exception, task: Task, report: Report) -> bool:
@@ -167,23 +196,37 @@ async def _open_tasks(
         return list((await session.scalars(query)).all())
 
 
-async def _cursor(services: Services, scope: str) -> int:
-    async with services.sessions() as session:
-        row = await session.get(ReconcileProgress, scope)
-    return row.last_task_id if row else 0
+async def _claim(services: Services, scope: str) -> int | None:
+    """The cursor to resume from, with the lease; None while another pass runs."""
+    now = utcnow()
+    try:
+        async with services.sessions.begin() as session:
+            row = await session.get(ReconcileProgress, scope, with_for_update=True)
+            if row is None:
+                row = ReconcileProgress(scope=scope, last_task_id=0)
+                session.add(row)
+            elif row.lease_expires_at is not None and row.lease_expires_at > now:
+                return None
+            row.lease_expires_at = now + LEASE
+            return row.last_task_id
+    except IntegrityError:
+        return None  # another process created the row first: it runs the pass
 
 
-async def _save_cursor(
-    services: Services, scope: str, task_id: int, dry_run: bool
-) -> None:
-    if dry_run:
-        return
+async def _renew(services: Services, scope: str, cursor: int) -> None:
     async with services.sessions.begin() as session:
-        row = await session.get(ReconcileProgress, scope)
-        if row is None:
-            session.add(ReconcileProgress(scope=scope, last_task_id=task_id))
-        else:
-            row.last_task_id = task_id
+        row = await session.get(ReconcileProgress, scope, with_for_update=True)
+        if row is not None:
+            row.last_task_id = cursor
+            row.lease_expires_at = utcnow() + LEASE
+
+
+async def _release(services: Services, scope: str, cursor: int) -> None:
+    async with services.sessions.begin() as session:
+        row = await session.get(ReconcileProgress, scope, with_for_update=True)
+        if row is not None:
+            row.last_task_id = cursor
+            row.lease_expires_at = None
 
 
 def describe(report: Report, *, dry_run: bool = False) -> list[str]:
@@ -195,7 +238,9 @@ def describe(report: Report, *, dry_run: bool = False) -> list[str]:
         f"board skipped (no Projects access): {name}"
         for name in sorted(report.board_skipped)
     ]
-    if report.finished:
+    if report.busy:
+        lines.append("another reconcile pass is running; nothing done")
+    elif report.finished:
         lines.append(f"checked {report.checked} task(s), {len(report.changes)} fixed")
     else:
         lines.append(

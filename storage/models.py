@@ -360,4 +360,5 @@ class ReconcileProgress(Base):
 
     scope: Mapped[str] = mapped_column(String(255), primary_key=True)
     last_task_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    lease_expires_at: Mapped[datetime | None]  # set while a pass works on it
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

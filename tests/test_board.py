@@ -8,6 +8,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from bot import board, reconcile
 from bot.config import Board
 from bot.runtime import build_worker
 from handlers import projects
-from storage.models import AuditEntry, Status, Task
+from storage.models import AuditEntry, ReconcileProgress, Status, Task, utcnow
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub.gql import load_schema
 from tests.harness import FIXTURES, Bot
@@ -666,3 +667,24 @@ async def test_reconcile_command_reports_then_fixes(
     assert f"{world.repo}#{number}: card Approved -> Todo" in fixed
     assert "checked 1 task(s), 1 fixed" in fixed
     assert column(gh, world, number) == "Todo"
+
+
+async def test_a_second_reconcile_pass_waits_while_one_holds_the_lease(
+    bot: Bot, gh: FakeGitHub, world: World
+) -> None:
+    number = await new_task(bot, world)
+    gh.set_project_item_status(ORG, NUMBER, node_of(gh, world, number), "Approved")
+    async with bot.services.sessions.begin() as session:
+        session.add(
+            ReconcileProgress(
+                scope="*", last_task_id=0, lease_expires_at=utcnow() + timedelta(1)
+            )
+        )
+
+    busy = await reconcile.reconcile(bot.services)
+
+    assert busy.busy and busy.checked == 0
+    assert column(gh, world, number) == "Approved"
+    assert reconcile.describe(busy) == [
+        "another reconcile pass is running; nothing done"
+    ]

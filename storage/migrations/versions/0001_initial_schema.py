@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-04 17:27:13.053618
+Create Date: 2026-12-04 17:33:45.846495
 """
 
 from collections.abc import Sequence
@@ -188,6 +188,9 @@ def upgrade() -> None:
         "reconcile_progress",
         sa.Column("scope", sa.String(length=255), nullable=False),
         sa.Column("last_task_id", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "lease_expires_at", storage.models.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.Column(
             "updated_at", storage.models.UTCDateTime(timezone=True), nullable=False
         ),
