@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from gidgethub.routing import Router
 
-from handlers import comments, installation, issues, projects, push
+from handlers import (
+    checks,
+    comments,
+    installation,
+    issues,
+    projects,
+    pulls,
+    push,
+    reviews,
+)
 
 
 def build_router() -> Router:
@@ -13,5 +22,8 @@ def build_router() -> Router:
         issues.router,
         comments.router,
         push.router,
+        pulls.router,
+        reviews.router,
+        checks.router,
         projects.router,
     )

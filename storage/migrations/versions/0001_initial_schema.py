@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-04 17:33:45.846495
+Create Date: 2026-12-04 17:36:53.617313
 """
 
 from collections.abc import Sequence
