@@ -116,7 +116,31 @@ query BoardItem($item: ID!, $field: String!) {
 }
 """
 
-DOCUMENTS = (LAYOUT_QUERY, ADD_ITEM, SET_COLUMN, ITEM_QUERY)
+# The issue's cards, to find one without adding it (a dry run writes nothing).
+ISSUE_ITEMS_QUERY = """
+query IssueBoardItems($issue: ID!, $field: String!) {
+  node(id: $issue) {
+    ... on Issue {
+      projectItems(first: 50) {
+        nodes {
+          id
+          project {
+            id
+          }
+          fieldValueByName(name: $field) {
+            ... on ProjectV2ItemFieldSingleSelectValue {
+              optionId
+              name
+            }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+DOCUMENTS = (LAYOUT_QUERY, ADD_ITEM, SET_COLUMN, ITEM_QUERY, ISSUE_ITEMS_QUERY)
 
 
 class BoardMissing(Exception):
@@ -327,8 +351,21 @@ async def card_of(
     if not task.issue_node_id:
         raise PermanentError("the task's issue has no node id to put on the board")
     if not add:
-        return None
+        return await find_card(gh, layout_, board, task.issue_node_id)
     return await add_item(gh, layout_, board, task.issue_node_id)
+
+
+async def find_card(
+    gh: InstallationAPI, layout_: Layout, board: Board, issue_node_id: str
+) -> Card | None:
+    """The issue's card on this board, looked up without changing anything."""
+    data = await query(gh, ISSUE_ITEMS_QUERY, issue=issue_node_id, field=board.field)
+    items = (((data.get("node") or {}).get("projectItems")) or {}).get("nodes") or []
+    for item in items:
+        if (item.get("project") or {}).get("id") == layout_.project_id:
+            value = item.get("fieldValueByName") or {}
+            return Card(str(item["id"]), value.get("optionId"), value.get("name"))
+    return None
 
 
 @dataclass(frozen=True)

@@ -688,3 +688,22 @@ async def test_a_second_reconcile_pass_waits_while_one_holds_the_lease(
     assert reconcile.describe(busy) == [
         "another reconcile pass is running; nothing done"
     ]
+
+
+async def test_a_dry_run_finds_cards_the_bot_has_not_remembered(
+    bot: Bot, gh: FakeGitHub
+) -> None:
+    world = make_world(gh, TEAM_CONFIG)  # no board yet: tasks without cards
+    number = await new_task(bot, world)
+    gh.add_project(ORG, NUMBER, options=COLUMNS)
+    gh.set_project_item_status(ORG, NUMBER, node_of(gh, world, number), "Approved")
+    gh.set_file(world.repo, ".github/workflow-bot.yml", BOARD_CONFIG)
+    bot.services.configs.forget(world.repo)
+
+    dry = await reconcile.reconcile(bot.services, dry_run=True)
+    report = await reconcile.reconcile(bot.services)
+
+    expected = [f"{world.repo}#{number}: card Approved -> Todo"]
+    assert [str(c) for c in dry.changes] == [str(c) for c in report.changes] == expected
+    assert column(gh, world, number) == "Todo"
+    assert len(gh.world.project(ORG, NUMBER).items) == 1
