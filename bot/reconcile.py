@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot import board, mirror
 from bot.config import RepoConfig
-from bot.github import InstallationAPI, PermanentError, TransientError, classify
+from bot.github import InstallationAPI, TransientError, classify
 from bot.services import Services
 from storage.models import ReconcileProgress, Task, utcnow
 
@@ -273,4 +273,4 @@ async def run_periodically(services: Services, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), timeout=wait)
 
 
-__all__ = ["Change", "PermanentError", "Report", "describe", "reconcile"]
+__all__ = ["Change", "Report", "describe", "reconcile", "run_periodically"]
