@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-04 17:36:53.617313
+Create Date: 2026-12-04 17:41:27.205153
 """
 
 from collections.abc import Sequence
