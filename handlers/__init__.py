@@ -10,6 +10,7 @@ from handlers import (
     comments,
     installation,
     issues,
+    projects,
     pulls,
     push,
     reviews,
@@ -28,4 +29,5 @@ def build_router() -> Router:
         pulls.router,
         reviews.router,
         checks.router,
+        projects.router,
     )
