@@ -12,6 +12,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
+from bot import board
 from bot.academy import enroll, installation_of
 from bot.config import Exercise
 from bot.provisioning import Job, made_by_us
@@ -539,8 +540,7 @@ async def test_name_taken_between_look_and_generate_is_reported(
 async def test_exercise_is_on_the_hubs_board(
     bot: Bot, gh: FakeGitHub, hub: World
 ) -> None:
-    board = pytest.importorskip("bot.board", reason="board sync not merged yet")
-    board.forget_boards()
+    board.forget_boards()  # board ids are cached per process
     gh.add_project(ORG, 7)
     config = ACADEMY_CONFIG + f"board:\n  owner: {ORG}\n  number: 7\n"
     gh.set_file(HUB, ".github/workflow-bot.yml", config)
