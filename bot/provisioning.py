@@ -280,10 +280,10 @@ class Provisioner:
                 task = await workflow.create_task(
                     ref, TaskType.ACADEMY_EXERCISE, SYSTEM
                 )
-                # Created in TODO; being assigned starts it, so the student's
-                # first passing CI run submits it with no `/claim` needed.
+                # The exercise waits in TODO, assigned: the student's pull
+                # request (or `/claim`) starts it, and passing CI submits it.
                 student = await session.get(User, job.student_id)
-                await workflow.assign(task, student, SYSTEM)
+                await workflow.assign(task, student, SYSTEM, start=False)
             row.task_id = task.id
             row.step = ProvisionStep.DONE
             row.state = ProvisionState.DONE

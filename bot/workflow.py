@@ -172,8 +172,11 @@ class Workflow:
             await self._audit(task, "unclaim", task.status, task.status, actor)
             await self.sync(task)
 
-    async def assign(self, task: Task, assignee: User | None, actor: Actor) -> None:
-        """Record who works on it; being assigned a TODO task starts it."""
+    async def assign(
+        self, task: Task, assignee: User | None, actor: Actor, *, start: bool = True
+    ) -> None:
+        """Record who works on it; being assigned a TODO task starts it,
+        unless `start` is False (an exercise waits for its student)."""
         previous = task.assignee_id
         task.assignee_id = assignee.id if assignee else None
         if assignee is None or previous == assignee.id:
@@ -182,7 +185,7 @@ class Workflow:
         may_start = (
             actor.is_system or actor.id == assignee.id or actor.role in (rbac.CREATORS)
         )
-        if task.status == Status.TODO and may_start:
+        if start and task.status == Status.TODO and may_start:
             await self._change(task, Status.IN_PROGRESS, actor, action="assign")
         else:
             await self._audit(task, "assign", task.status, task.status, actor)

@@ -122,9 +122,10 @@ class SqliteInbox:
         self.processors = [
             (name, table.c[name].type.bind_processor(dialect)) for name in names
         ]
+        columns = ", ".join(names)
         marks = ", ".join("?" for _ in names)
         self.sql = (
-            f"INSERT INTO {Delivery.__tablename__} ({', '.join(names)}) VALUES ({marks}) "
+            f"INSERT INTO {Delivery.__tablename__} ({columns}) VALUES ({marks}) "
             "ON CONFLICT (delivery_id) DO NOTHING"
         )
 

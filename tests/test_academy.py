@@ -121,6 +121,7 @@ async def audit(bot: Bot, action: str) -> list[AuditEntry]:
 async def submitted(bot: Bot, hub: World, repository: str = HELLO) -> World:
     """The student submits the exercise (issue #1 of its repo)."""
     exercise = in_repo(hub, repository)
+    await say(bot, exercise, 1, "sam", "/claim")
     await say(bot, exercise, 1, "sam", "/submit")
     task = await exercise_task(bot, repository)
     assert task.status == Status.SUBMITTED
@@ -141,12 +142,12 @@ async def test_academy_scenario_enrol_to_next_exercise(
     assert issue["title"] == "Hello, world"
     assert issue["assignees"] == ["sam"]
     assert sorted(issue["labels"]) == [
-        "status: in progress",
+        "status: todo",
         "type: academy exercise",
     ]
     task = await exercise_task(bot, HELLO)
     assert task.type == TaskType.ACADEMY_EXERCISE
-    assert task.status == Status.IN_PROGRESS
+    assert task.status == Status.TODO
     assert (await user(bot, "sam")).role == Role.STUDENT
     welcome, ready = bot_comments(gh, HUB, enrolment)
     assert "welcome to the academy" in welcome and f"`{HELLO}`" in welcome
@@ -339,7 +340,7 @@ async def test_override_by_a_reviewer_is_refused(
     await enrol(bot, hub)
     await say(bot, in_repo(hub, HELLO), 1, "rita", "/override approved why not")
 
-    assert (await exercise_task(bot, HELLO)).status == Status.IN_PROGRESS
+    assert (await exercise_task(bot, HELLO)).status == Status.TODO
     assert (await user(bot, "sam")).xp == 0
 
 
@@ -355,7 +356,7 @@ async def test_xp_shows_progress_through_the_curriculum(
     for answer in (mine, theirs):
         assert "@sam has **10 XP**" in answer
         assert "Hello, world" in answer and "`APPROVED`" in answer
-        assert "FizzBuzz" in answer and "`IN_PROGRESS`" in answer
+        assert "FizzBuzz" in answer and "`TODO`" in answer
 
 
 async def test_student_cannot_see_others_xp(
@@ -548,7 +549,7 @@ async def test_exercise_is_on_the_hubs_board(
 
     card = gh.project_item_status(ORG, 7, gh.issue(HELLO, 1)["node_id"])
     board.forget_boards()
-    assert card == "In Progress"
+    assert card == "Todo"
 
 
 async def test_xp_given_by_an_admin_opens_the_next_gate(
@@ -559,7 +560,7 @@ async def test_xp_given_by_an_admin_opens_the_next_gate(
 
     assert (await user(bot, "sam")).xp == 10
     assert gh.repo_exists(FIZZBUZZ)
-    assert (await exercise_task(bot, HELLO)).status == Status.IN_PROGRESS
+    assert (await exercise_task(bot, HELLO)).status == Status.TODO
     ready = "\n".join(bot_comments(gh, HELLO, 1))
     assert f"https://github.com/{FIZZBUZZ}/issues/1" in ready
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-04 17:45:51.739419
+Create Date: 2026-12-04 17:53:42.135640
 """
 
 from collections.abc import Sequence
