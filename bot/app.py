@@ -11,7 +11,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
 
-from bot import metrics, setup, webhooks
+from bot import api, metrics, setup, webhooks
 from bot.appkeys import NEW_WORK, SERVICES, SESSIONS, SETTINGS
 from bot.runtime import build_worker
 from bot.services import open_services
@@ -55,6 +55,7 @@ def create_app(settings: Settings, *, run_worker: bool = True) -> web.Applicatio
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_view)
     setup.add_routes(app)
+    api.add_routes(app)
     return app
 
 
