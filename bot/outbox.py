@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,34 +47,38 @@ async def enqueue(
 async def claim(
     sessions: SessionFactory, *, limit: int, lease: timedelta
 ) -> list[OutboxEvent]:
+    """Lease due rows in one UPDATE ... RETURNING, as the inbox does."""
     now = utcnow()
     async with sessions.begin() as session:
-        query = (
-            select(OutboxEvent)
+        candidates = (
+            select(OutboxEvent.id)
             .where(
+                OutboxEvent.state == OutboxState.PENDING,
+                OutboxEvent.next_attempt_at <= now,
                 or_(
-                    and_(
-                        OutboxEvent.state == OutboxState.PENDING,
-                        OutboxEvent.next_attempt_at <= now,
-                        or_(
-                            OutboxEvent.lease_expires_at.is_(None),
-                            OutboxEvent.lease_expires_at < now,
-                        ),
-                    ),
-                )
+                    OutboxEvent.lease_expires_at.is_(None),
+                    OutboxEvent.lease_expires_at < now,
+                ),
             )
             .order_by(OutboxEvent.id)
             .limit(limit)
         )
         if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        rows = list((await session.scalars(query)).all())
-        for row in rows:
-            row.attempts += 1
-            row.lease_expires_at = now + lease
-            # Free the key at once: a change made while this runs queues anew.
-            row.dedup_key = None
-    return rows
+            candidates = candidates.with_for_update(skip_locked=True)
+        statement = (
+            update(OutboxEvent)
+            .where(OutboxEvent.id.in_(candidates.scalar_subquery()))
+            .values(
+                attempts=OutboxEvent.attempts + 1,
+                lease_expires_at=now + lease,
+                # Free the key at once: a change made while this runs queues anew.
+                dedup_key=None,
+            )
+            .returning(OutboxEvent)
+            .execution_options(synchronize_session=False)
+        )
+        rows = list((await session.scalars(statement)).all())
+    return sorted(rows, key=lambda row: row.id)
 
 
 async def mark_done(sessions: SessionFactory, row_id: int) -> None:

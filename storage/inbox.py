@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -80,25 +79,36 @@ async def claim(
     *,
     limit: int,
     lease: timedelta,
-    exclude_subjects: Sequence[str] = (),
 ) -> list[Delivery]:
-    """Lease up to `limit` rows, at most one per subject, oldest first."""
+    """Lease up to `limit` rows, at most one per subject, oldest first.
+
+    One UPDATE ... RETURNING marks the rows, so two claimers can never both
+    take a row: SQLite runs the statement under its write lock, PostgreSQL
+    skips rows another worker has locked.
+    """
     now = utcnow()
     async with sessions.begin() as session:
-        query = (
-            select(Delivery).where(_claimable(now)).order_by(Delivery.id).limit(limit)
+        candidates = (
+            select(Delivery.id)
+            .where(_claimable(now))
+            .order_by(Delivery.id)
+            .limit(limit)
         )
-        if exclude_subjects:
-            query = query.where(Delivery.subject_key.not_in(exclude_subjects))
         if session.get_bind().dialect.name == "postgresql":
-            # Several workers share the inbox; each skips what another holds.
-            query = query.with_for_update(skip_locked=True, of=Delivery)
-        rows = list((await session.scalars(query)).all())
-        for row in rows:
-            row.state = DeliveryState.PROCESSING
-            row.attempts += 1
-            row.lease_expires_at = now + lease
-    return rows
+            candidates = candidates.with_for_update(skip_locked=True, of=Delivery)
+        statement = (
+            update(Delivery)
+            .where(Delivery.id.in_(candidates.scalar_subquery()))
+            .values(
+                state=DeliveryState.PROCESSING,
+                attempts=Delivery.attempts + 1,
+                lease_expires_at=now + lease,
+            )
+            .returning(Delivery)
+            .execution_options(synchronize_session=False)
+        )
+        rows = list((await session.scalars(statement)).all())
+    return sorted(rows, key=lambda row: row.id)
 
 
 async def finish(session: AsyncSession, row_id: int) -> None:

@@ -57,7 +57,7 @@ class Bot:
         return str(self.server.make_url(""))
 
     async def post_raw(
-        self, body: bytes, headers: dict[str, str], path: str = "/webhooks"
+        self, body: Any, headers: dict[str, str], path: str = "/webhooks"
     ) -> Answer:
         async with self.client.post(self.url + path, data=body, headers=headers) as r:
             text = await r.text()
