@@ -13,6 +13,7 @@ import hashlib
 import importlib.util
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -165,9 +166,12 @@ def _services(request: web.Request) -> Services:
     return request.app[SERVICES]
 
 
+_DIGITS = re.compile("[0-9]{1,20}")
+
+
 def _task_id(request: web.Request) -> int:
     raw = request.match_info["id"]
-    if not raw.isdigit() or not 1 <= int(raw) <= api_spec.MAX_ID:
+    if not _DIGITS.fullmatch(raw) or not 1 <= int(raw) <= api_spec.MAX_ID:
         raise not_found(f"there is no task {raw}")
     return int(raw)
 
@@ -349,7 +353,7 @@ async def list_tasks(request: web.Request) -> web.Response:
         await auth.caller(request, session)
         statement = _task_listing(query)
         if after is not None:
-            statement = statement.where(Task.id > int(after[0]))
+            statement = statement.where(Task.id > _int(after[0]))
         rows = (await session.execute(statement.limit(limit + 1))).all()
     items, more = _page(list(rows), limit)
     return web.json_response(

@@ -17,7 +17,9 @@ Schema = dict[str, Any]
 # Ids are stored as 64-bit integers; keep to what JSON numbers carry exactly.
 MAX_ID = 2**53 - 1
 LOGIN_PATTERN = "^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\\[bot\\])?$"
-REPOSITORY_PATTERN = "^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$"
+# An owner is a login; a name never starts with a dot here ("." and ".." are
+# path segments, not repositories).
+REPOSITORY_PATTERN = "^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$"
 NAME_PATTERN = "^[a-z_.:-]{1,64}$"
 
 ID: Schema = {"type": "integer", "minimum": 1, "maximum": MAX_ID}

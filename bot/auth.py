@@ -7,6 +7,7 @@ on every request, so a demoted user's old token carries no old power.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
@@ -57,10 +58,11 @@ class IssuedToken:
     expires_at: datetime
 
 
-def _secret(settings: Settings) -> str:
+def _secret(settings: Settings) -> bytes:
     if not settings.api_secret:
         raise unavailable("API_SECRET is not set: the API cannot sign or check tokens")
-    return settings.api_secret
+    # HS256 wants a 32-byte key; hashing gives one whatever form the secret has.
+    return hashlib.sha256(b"workflow-bot:api:" + settings.api_secret.encode()).digest()
 
 
 def issue(
