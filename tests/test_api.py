@@ -4,21 +4,34 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import sqlite3
+import subprocess
+import sys
 import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
+from openapi_spec_validator import validate
 from sqlalchemy import select, update
+from yarl import URL
 
-from bot import auth
+from bot import api_spec, auth
+from bot.settings import Settings
 from storage.models import AuditEntry, Installation, Review, Role, Status, Task, User
 from tests.apihelp import BY_ROLE, Api, make_api
-from tests.fakegithub import FakeGitHub
-from tests.harness import Bot
+from tests.conftest import make_settings
+from tests.fakegithub import FakeGitHub, oauth
+from tests.harness import Bot, start_bot, stop_bot
+from tests.payloads import make_world
 
 REPO = "acme/widgets"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -665,3 +678,150 @@ async def test_role_table(
         else:
             assert answer.status == 403, (role, answer.status)
             assert answer.body["error"]["who_may"]
+
+
+# Signing in with GitHub
+
+
+@pytest.fixture
+async def sign_in_bot(
+    gh: FakeGitHub, app_key: tuple[str, str], tmp_path: Path
+) -> AsyncIterator[Bot]:
+    settings = replace(
+        make_settings(gh, app_key[0], f"sqlite+aiosqlite:///{tmp_path / 'in.db'}"),
+        client_id=oauth.CLIENT_ID,
+        client_secret=oauth.CLIENT_SECRET,
+        github_web_url=gh.url,
+    )
+    running = await start_bot(settings)
+    yield running
+    await stop_bot(running)
+
+
+async def test_sign_in_with_github_hands_out_a_working_token(
+    sign_in_bot: Bot, gh: FakeGitHub
+) -> None:
+    gh.add_user("fred")
+    api = Api(sign_in_bot, gh, make_world(gh, config=None))
+
+    async with sign_in_bot.client.get(
+        sign_in_bot.url + "/login", allow_redirects=False
+    ) as response:
+        assert response.status == 302
+        location = URL(response.headers["Location"])
+    assert str(location).startswith(gh.url + "/login/oauth/authorize?")
+    assert location.query["client_id"] == oauth.CLIENT_ID
+    assert location.query["redirect_uri"] == sign_in_bot.url + "/login/callback"
+
+    code = gh.oauth.authorize("fred")
+    state = location.query["state"]
+    signed_in = await api.call("GET", f"/login/callback?code={code}&state={state}")
+    assert signed_in.status == 200, signed_in.body
+    assert signed_in.body["login"] == "fred"
+    me = await api.call("GET", "/users/fred", token=signed_in.body["token"])
+    assert me.status == 200 and me.body["login"] == "fred"
+
+    reused = await api.call("GET", f"/login/callback?code={code}&state={state}")
+    forged = await api.call("GET", f"/login/callback?code={code}&state=forged")
+    assert reused.status == 400 and "incorrect" in reused.body["error"]["message"]
+    assert forged.status == 400 and forged.body["error"]["code"] == "bad_state"
+
+
+async def test_sign_in_is_off_without_client_credentials(api: Api) -> None:
+    answer = await api.call("GET", "/login")
+
+    assert answer.status == 503
+    assert "GITHUB_CLIENT_ID" in answer.body["error"]["message"]
+
+
+def test_token_command_prints_a_token_for_a_known_user(tmp_path: Path) -> None:
+    database = tmp_path / "cli.db"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "WEBHOOK_SECRET": "cli-webhook-secret",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "API_SECRET": "cli-api-secret",
+        "GITHUB_API_URL": "http://127.0.0.1:9",
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    assert run("migrate").returncode == 0
+    with sqlite3.connect(database) as connection:
+        connection.execute(
+            "INSERT INTO users (id, login, role, xp, created_at, updated_at) "
+            "VALUES (77, 'oona', 'QA', 0, '2026-01-01 00:00:00', "
+            "'2026-01-01 00:00:00')"
+        )
+    printed = run("token", "oona")
+    without_secret = subprocess.run(
+        [sys.executable, "-m", "bot", "token", "oona"],
+        env={k: v for k, v in env.items() if k != "API_SECRET"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert printed.returncode == 0, printed.stderr
+    settings = Settings(webhook_secret="x", api_secret="cli-api-secret")
+    assert auth.verify(settings, printed.stdout.strip()).user_id == 77
+    assert without_secret.returncode != 0
+    assert "API_SECRET" in without_secret.stderr
+
+
+# The document
+
+
+def _routes(bot: Bot) -> set[tuple[str, str, str]]:
+    return {
+        (route.method.lower(), route.resource.canonical, route.name[4:])
+        for route in bot.server.app.router.routes()
+        if route.name and route.name.startswith("api.") and route.method != "HEAD"
+        if route.resource is not None
+    }
+
+
+async def test_every_route_is_documented_and_every_operation_routed(
+    bot: Bot,
+) -> None:
+    documented = {
+        (method, path, operation["operationId"])
+        for path, methods in api_spec.PATHS.items()
+        for method, operation in methods.items()
+    }
+
+    assert _routes(bot) == documented
+
+
+def test_openapi_document_is_valid_openapi_3_1() -> None:
+    validate(api_spec.document())
+
+
+async def test_openapi_json_and_docs_page_are_served_without_a_token(
+    bot: Bot,
+) -> None:
+    async with bot.client.get(bot.url + "/openapi.json") as response:
+        served = await response.json()
+    async with bot.client.get(bot.url + "/docs") as response:
+        page = await response.text()
+        kind = response.content_type
+
+    assert served == api_spec.document()
+    assert kind == "text/html"
+    for path in api_spec.PATHS:
+        assert f"<code>{path}</code>" in page
+    # Works offline: no script, style sheet or font from elsewhere.
+    assert "<script" not in page
+    assert 'src="http' not in page and "<link" not in page
