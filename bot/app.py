@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -46,15 +47,19 @@ async def metrics_view(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-def create_app(settings: Settings, *, run_worker: bool = True) -> web.Application:
+def create_app(
+    settings: Settings, *, run_worker: bool = True, env_file: Path = Path(".env")
+) -> web.Application:
     """The web app; with `run_worker` it also drains the inbox in-process."""
-    app = web.Application(client_max_size=webhooks.MAX_BODY_BYTES)
+    app = web.Application(
+        client_max_size=webhooks.MAX_BODY_BYTES, middlewares=[webhooks.count_answers]
+    )
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_resources(run_worker))
     app.router.add_post("/webhooks", webhooks.receive)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_view)
-    setup.add_routes(app)
+    setup.add_routes(app, env_file)
     api.add_routes(app)
     return app
 

@@ -206,13 +206,17 @@ class ConfigLoader:
 
     def __init__(self) -> None:
         self._cache: TTLCache[str, RepoConfig] = TTLCache(4096, CACHE_SECONDS)
+        # Config sources whose roles this process has written to the database.
+        self.synced: set[str] = set()
 
     def forget(self, full_name: str) -> None:
         self._cache.pop(full_name, None)
+        self.synced.discard(full_name)
 
     def forget_owner(self, owner: str) -> None:
         for key in [k for k in self._cache if k.split("/")[0] == owner]:
             self._cache.pop(key, None)
+        self.synced = {s for s in self.synced if s.split("/")[0] != owner}
 
     async def load(self, gh: InstallationAPI, full_name: str) -> RepoConfig:
         cached = self._cache.get(full_name)

@@ -181,6 +181,23 @@ class Mirror:
         )
         await self._remember(repository, number, marker, int(answer["id"]))
 
+    async def issue(self, payload: dict[str, Any]) -> None:
+        """Open a marked issue once (configuration problems)."""
+        repository, marker = payload["repository"], payload["marker"]
+        if await self._known_comment(repository, 0, marker) is not None:
+            return
+        gh = self.services.github.client(payload["installation_id"])
+        answer = await gh.post(
+            "/repos/{owner}/{repo}/issues",
+            url_vars=split(repository),
+            data={
+                "title": payload["title"],
+                "body": f"{marker_line(marker)}\n{payload['body']}",
+            },
+        )
+        # Issue number 0 stands for "the repository itself".
+        await self._remember(repository, 0, marker, int(answer["number"]))
+
     async def reaction(self, payload: dict[str, Any]) -> None:
         gh = self.services.github.client(payload["installation_id"])
         await gh.post(

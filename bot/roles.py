@@ -7,6 +7,7 @@ from typing import Any
 
 from cachetools import TTLCache
 from gidgethub import BadRequest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import RepoConfig
@@ -96,30 +97,46 @@ async def sync_config_roles(
     roles keeps the first and the clash is returned for reporting.
     """
     clashes: list[str] = []
+    source = config.source or ""
+    listed: set[int] = set()
     for role, entries in config.roles.items():
         for login in (e.lstrip("@") for e in entries if "/" not in e):
-            clash = await _sync_one(session, gh, login, role, config.source or "")
+            user_id, clash = await _sync_one(session, gh, login, role, source)
+            if user_id is not None:
+                listed.add(user_id)
             if clash:
                 clashes.append(clash)
+    await _drop_unlisted(session, source, listed)
     return clashes
+
+
+async def _drop_unlisted(session: AsyncSession, source: str, listed: set[int]) -> None:
+    """A login taken out of the file loses the role the file gave it."""
+    query = select(User).where(User.role_source == f"config:{source}")
+    for user in (await session.scalars(query)).all():
+        if user.id not in listed:
+            user.role = None
+            user.role_source = None
 
 
 async def _sync_one(
     session: AsyncSession, gh: InstallationAPI, login: str, role: Role, source: str
-) -> str | None:
+) -> tuple[int | None, str | None]:
+    """(user id, clash); the id is None for a login GitHub does not know."""
     try:
         github_user = await gh.getitem(
             "/users/{username}", url_vars={"username": login}
         )
     except BadRequest as exc:
         if int(exc.status_code) == 404:
-            return f"@{login} named under {role} does not exist on GitHub"
+            return None, f"@{login} named under {role} does not exist on GitHub"
         raise
     user = await remember_user(session, github_user)
     if user.role_source == "command" or user.role == role:
-        return None
+        return user.id, None
     if user.role is not None and user.role_source not in (None, f"config:{source}"):
-        return f"@{login} is {user.role} in {user.role_source}, {role} in {source}"
+        clash = f"@{login} is {user.role} in {user.role_source}, {role} in {source}"
+        return user.id, clash
     user.role = role
     user.role_source = f"config:{source}"
-    return None
+    return user.id, None

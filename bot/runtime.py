@@ -23,6 +23,7 @@ def build_effects(services: Services) -> Effects:
     effects.register(workflow.SYNC, mirror.sync_task)
     effects.register(replies.COMMENT, mirror.comment)
     effects.register(replies.REACTION, mirror.reaction)
+    effects.register(replies.ISSUE, mirror.issue)
     return effects
 
 

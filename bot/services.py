@@ -17,6 +17,7 @@ from bot.github import GitHubApp
 from bot.settings import Settings
 from storage import migrate
 from storage.db import SessionFactory, create_engine, session_factory
+from storage.writer import InboxWriter, session_writer, sqlite_writer
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ class Services:
     http: aiohttp.ClientSession
     github: GitHubApp
     publisher: Publisher
+    writer: InboxWriter
     new_work: asyncio.Event = field(default_factory=asyncio.Event)
     configs: ConfigLoader = field(default_factory=ConfigLoader)
     _bot_login: str | None = None
@@ -61,14 +63,23 @@ async def open_services(
     try:
         if settings.amqp_url:
             await publisher.connect_amqp(settings.amqp_url)
+        sessions = session_factory(engine)
+        writer = (
+            sqlite_writer(settings.database_url)
+            if settings.is_sqlite and ":memory:" not in settings.database_url
+            else session_writer(sessions)
+        )
+        writer.start()
         yield Services(
             settings=settings,
             engine=engine,
-            sessions=session_factory(engine),
+            sessions=sessions,
             http=http,
             github=GitHubApp(settings, http, dry_run=dry_run),
             publisher=publisher,
+            writer=writer,
         )
+        await writer.close()
     finally:
         await publisher.close()
         await http.close()

@@ -9,9 +9,10 @@ import logging
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
-from bot import subjects
-from bot.appkeys import NEW_WORK, SESSIONS, SETTINGS
+from bot import metrics, subjects
+from bot.appkeys import NEW_WORK, SERVICES, SETTINGS
 from storage import inbox
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,17 @@ def error(status: int, code: str, message: str) -> web.Response:
     return web.json_response(
         {"error": {"code": code, "message": message}}, status=status
     )
+
+
+@web.middleware
+async def count_answers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every answer of the webhook view, by event and status, for /metrics."""
+    response = await handler(request)
+    if request.path == "/webhooks":
+        event = request.headers.get("X-GitHub-Event", "")[:64] or "none"
+        answer = str(response.status)
+        metrics.DELIVERIES_RECEIVED.labels(event=event, answer=answer).inc()
+    return response
 
 
 def signature_matches(secret: str, body: bytes, header: str | None) -> bool:
@@ -74,7 +86,11 @@ async def _accept(request: web.Request, body: bytes) -> web.Response:
         return error(400, "bad_body", "the body is not a JSON object")
     if event == "ping":
         return web.json_response({"status": "pong", "zen": payload.get("zen")})
-    new = await _store(request, event, delivery_id, payload, body)
+    try:
+        new = await _store(request, event, delivery_id, payload, body)
+    except Exception:  # database down: GitHub marks it failed, to redeliver later
+        log.exception("delivery not stored", extra={"delivery": delivery_id})
+        return error(503, "not_stored", "the delivery could not be stored; retry")
     if not new:
         log.info("duplicate delivery", extra={"delivery": delivery_id, "event": event})
         return web.json_response({"status": "duplicate", "delivery": delivery_id})
@@ -108,5 +124,4 @@ async def _store(
         headers={k: v for k in KEPT_HEADERS if (v := request.headers.get(k))},
         body=body,
     )
-    async with request.app[SESSIONS].begin() as session:
-        return await inbox.store(session, delivery)
+    return await request.app[SERVICES].writer.store(delivery)

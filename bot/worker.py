@@ -13,7 +13,7 @@ from typing import Any
 from gidgethub import sansio
 from gidgethub.routing import Router
 
-from bot import outbox
+from bot import metrics, outbox
 from bot.context import DeliveryContext
 from bot.effects import Effects
 from bot.github import PermanentError, TransientError, classify
@@ -82,8 +82,11 @@ class Worker:
         except Exception as exc:
             await self._failed(row, exc, fields)
             return
+        elapsed = time.perf_counter() - started
         fields["outcome"] = outcome
-        fields["ms"] = round((time.perf_counter() - started) * 1000, 1)
+        fields["ms"] = round(elapsed * 1000, 1)
+        metrics.DELIVERIES_PROCESSED.labels(event=row.event, outcome="done").inc()
+        metrics.DELIVERY_SECONDS.labels(event=row.event).observe(elapsed)
         log.info("delivery done", extra=fields)
 
     async def _handle(self, row: Delivery) -> str:
@@ -115,6 +118,7 @@ class Worker:
         settings = self.services.settings
         sessions = self.services.sessions
         fields["error"] = str(kind or exc)
+        metrics.DELIVERIES_PROCESSED.labels(event=row.event, outcome="error").inc()
         if isinstance(kind, PermanentError):
             log.warning("delivery failed", extra=fields)
             await inbox.give_up(sessions, row.id, str(kind), DeliveryState.FAILED)
@@ -147,6 +151,7 @@ class Worker:
         try:
             await self.effects.run(row.topic, row.payload)
         except Exception as exc:
+            metrics.EFFECTS.labels(topic=row.topic, outcome="error").inc()
             kind = classify(exc)
             fields["error"] = str(kind or exc)
             if isinstance(kind, PermanentError) or (
@@ -162,6 +167,7 @@ class Worker:
             log.warning("effect will retry", extra=fields, exc_info=kind is None)
             await outbox.mark_retry(sessions, row.id, _describe(exc, kind), delay)
             return
+        metrics.EFFECTS.labels(topic=row.topic, outcome="done").inc()
         await outbox.mark_done(sessions, row.id)
 
 

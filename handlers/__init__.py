@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from gidgethub.routing import Router
 
-from handlers import comments, installation, issues
+from handlers import comments, installation, issues, push
 
 
 def build_router() -> Router:
-    return Router(installation.router, issues.router, comments.router)
+    return Router(installation.router, issues.router, comments.router, push.router)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import Connection, and_, exists, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -29,9 +30,9 @@ class NewDelivery:
     body: bytes
 
 
-async def store(session: AsyncSession, delivery: NewDelivery) -> bool:
-    """Insert the delivery unless its id is known; True when it was new."""
-    values = {
+def _row(delivery: NewDelivery) -> dict[str, Any]:
+    now = utcnow()
+    return {
         "delivery_id": delivery.delivery_id,
         "event": delivery.event,
         "action": delivery.action,
@@ -40,20 +41,71 @@ async def store(session: AsyncSession, delivery: NewDelivery) -> bool:
         "subject_key": delivery.subject_key,
         "headers": delivery.headers,
         "body": delivery.body,
-        "received_at": utcnow(),
+        "received_at": now,
         "state": DeliveryState.PENDING,
         "attempts": 0,
-        "next_attempt_at": utcnow(),
+        "next_attempt_at": now,
     }
-    dialect = session.get_bind().dialect.name
+
+
+def _first_of_each(deliveries: list[NewDelivery]) -> dict[str, int]:
+    first: dict[str, int] = {}
+    for index, delivery in enumerate(deliveries):
+        first.setdefault(delivery.delivery_id, index)
+    return first
+
+
+@functools.cache
+def _insert(dialect: str) -> Any:
+    # One constant statement per dialect, so SQLAlchemy compiles it once.
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
+    return (
         insert(Delivery)
-        .values(values)
         .on_conflict_do_nothing(index_elements=["delivery_id"])
+        .returning(Delivery.id)
     )
-    result = await session.execute(statement)
-    return bool(getattr(result, "rowcount", 0))
+
+
+async def store_many(
+    session: AsyncSession, deliveries: list[NewDelivery]
+) -> list[bool]:
+    """Insert each unknown delivery; for each, True when it was new."""
+    first = _first_of_each(deliveries)
+    statement = _insert(_dialect(session))
+    inserted = set()
+    for delivery_id, index in first.items():
+        result = await session.execute(statement, _row(deliveries[index]))
+        if result.first() is not None:
+            inserted.add(delivery_id)
+    return [
+        first[d.delivery_id] == index and d.delivery_id in inserted
+        for index, d in enumerate(deliveries)
+    ]
+
+
+def store_many_sync(
+    connection: Connection, deliveries: list[NewDelivery]
+) -> list[bool]:
+    """The same on a synchronous connection (SQLite's dedicated writer thread)."""
+    first = _first_of_each(deliveries)
+    statement = _insert(connection.dialect.name)
+    inserted = set()
+    for delivery_id, index in first.items():
+        if connection.execute(statement, _row(deliveries[index])).first() is not None:
+            inserted.add(delivery_id)
+    return [
+        first[d.delivery_id] == index and d.delivery_id in inserted
+        for index, d in enumerate(deliveries)
+    ]
+
+
+async def store(session: AsyncSession, delivery: NewDelivery) -> bool:
+    """Insert the delivery unless its id is known; True when it was new."""
+    return (await store_many(session, [delivery]))[0]
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
 
 
 def _claimable(now: datetime) -> Any:

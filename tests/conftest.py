@@ -55,6 +55,7 @@ def gh(fake_server: FakeGitHub) -> Iterator[FakeGitHub]:
     fake_server.reset()
     yield fake_server
     assert fake_server.violations == [], "requests outside GitHub's API description"
+    assert fake_server.unsupported == [], "requests the fake does not model"
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -117,7 +118,9 @@ async def bot(
     gh: FakeGitHub, app_key: tuple[str, str], tmp_path: Path
 ) -> AsyncIterator[Bot]:
     """The app on SQLite, its worker driven by the test through `drain()`."""
-    running = await start_bot(make_settings(gh, app_key[0], _sqlite_url(tmp_path)))
+    running = await start_bot(
+        make_settings(gh, app_key[0], _sqlite_url(tmp_path)), tmp_path / ".env"
+    )
     yield running
     await stop_bot(running)
 

@@ -97,8 +97,10 @@ class Bot:
         return answer
 
 
-async def start_bot(settings: Settings) -> Bot:
-    app: web.Application = create_app(settings, run_worker=False)
+async def start_bot(settings: Settings, env_file: Path | None = None) -> Bot:
+    app: web.Application = create_app(
+        settings, run_worker=False, env_file=env_file or Path(".env.test-unused")
+    )
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     services = app[SERVICES]

@@ -336,6 +336,7 @@ async def test_projects_v2_status_round_trips(client: Client) -> None:
     ] == [item_ids[2]]
     assert fake.violations == []
     assert len(fake.graphql_calls) == 6
+    assert [r.operation_id for r in fake.writes()] == ["graphql"] * 4  # mutations
 
 
 async def test_adding_content_twice_returns_the_existing_item(client: Client) -> None:
@@ -717,7 +718,9 @@ async def test_serialisers_build_valid_webhook_payloads(client: Client) -> None:
     """Payloads built from the fake's serialisers pass octokit's webhook schemas."""
     fake = client.fake
     fake.add_issue(REPO, labels=["bug"], assignees=["alice"])
-    fake.add_pull(REPO, head_ref="1-fix")
+    pull = fake.add_pull(REPO, head_ref="1-fix")
+    comment = fake.add_comment(REPO, 1, body="/claim")
+    run = fake.add_check_run(REPO, pull["head"]["sha"], conclusion="failure")
     installation = fake.world.installation_for("acme")
     assert installation is not None
     common = {
@@ -734,6 +737,15 @@ async def test_serialisers_build_valid_webhook_payloads(client: Client) -> None:
             "action": "opened",
             "number": 2,
             "pull_request": fake.pull_json(REPO, 2),
+        },
+        ("issue_comment", "created"): {
+            "action": "created",
+            "issue": fake.issue_json(REPO, 1),
+            "comment": fake.comment_json(REPO, comment["id"]),
+        },
+        ("check_run", "completed"): {
+            "action": "completed",
+            "check_run": fake.check_run_json(REPO, run["id"], webhook=True),
         },
     }
     for (event, action), payload in payloads.items():

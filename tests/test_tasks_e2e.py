@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import select
 
-from storage.models import AuditEntry, Status, Task
+from storage.models import AuditEntry, Status, Task, User
 from tests.fakegithub import FakeGitHub
 from tests.harness import Bot
 from tests.payloads import World, make_world
@@ -373,3 +375,55 @@ async def test_invalid_config_is_reported_and_defaults_apply(
 
     task = await task_of(bot, number)
     assert task is not None  # SUPER_ADMINS still work with a broken file
+    problems = [
+        issue
+        for n in range(1, 10)
+        if gh.repo_exists(world.repo)
+        for issue in [_maybe_issue(gh, world.repo, n)]
+        if issue and issue["title"] == "workflow-bot: configuration problem"
+    ]
+    assert len(problems) == 1
+    assert "WIZARD" in problems[0]["body"]
+
+    second, payload = world.open_issue("root-admin", title="Another")
+    await bot.handle("issues", payload)
+    bot.services.configs.forget(world.repo)
+    third, payload = world.open_issue("root-admin", title="And another")
+    await bot.handle("issues", payload)
+    titles = [
+        issue["title"]
+        for n in range(1, 12)
+        for issue in [_maybe_issue(gh, world.repo, n)]
+        if issue
+    ]
+    assert titles.count("workflow-bot: configuration problem") == 1
+
+
+def _maybe_issue(gh: FakeGitHub, repo: str, number: int) -> dict[str, Any] | None:
+    try:
+        return gh.issue(repo, number)
+    except Exception:
+        return None
+
+
+async def test_push_changing_config_takes_roles_away(
+    bot: Bot, gh: FakeGitHub, world: World
+) -> None:
+    number, payload = world.open_issue("dana")
+    await bot.handle("issues", payload)
+    gh.set_file(world.repo, ".github/workflow-bot.yml", "roles:\n  DESIGNER: [dana]\n")
+    push = {
+        "ref": "refs/heads/main",
+        "commits": [{"modified": [".github/workflow-bot.yml"]}],
+        **world.envelope("dana"),
+    }
+    await bot.handle("push", push)
+
+    await bot.handle("issue_comment", world.comment(number, "fred", "/claim")[1])
+
+    task = await task_of(bot, number)
+    assert task is not None and task.status == Status.TODO
+    assert "refused" in replies(gh, world, number)[0]
+    async with bot.services.sessions() as session:
+        fred = (await session.scalars(select(User).where(User.login == "fred"))).one()
+    assert fred.role is None

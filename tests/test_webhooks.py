@@ -329,3 +329,17 @@ async def test_own_bot_events_are_recorded_not_acted_on(
     [row] = await stored(bot)
     assert row.state == DeliveryState.DONE
     assert gh.writes() == []
+
+
+async def test_health_and_metrics_report_the_inbox(bot: Bot) -> None:
+    body = b'{"action": "created", "installation": {"id": 9, "account": {}}}'
+    await bot.post_raw(body, headers(body, event="installation", delivery="m-1"))
+    await bot.post_raw(b"{}", {"X-Hub-Signature-256": "sha256=00"})
+
+    async with bot.client.get(bot.url + "/healthz") as health:
+        assert health.status == 200
+    async with bot.client.get(bot.url + "/metrics") as response:
+        text = await response.text()
+
+    assert 'workflow_bot_inbox_depth{state="pending"} 1.0' in text
+    assert 'answer="401"' in text and 'event="installation"' in text

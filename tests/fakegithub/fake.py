@@ -764,9 +764,15 @@ class FakeGitHub:
         target = self.world.repo(repo)
         return self.shapes.issue_comment(target, target.comment(comment_id))
 
-    def check_run_json(self, repo: str, check_run_id: int) -> Json:
+    def check_run_json(
+        self, repo: str, check_run_id: int, *, webhook: bool = False
+    ) -> Json:
+        """The REST shape, or (webhook=True) the check_run event's, whose
+        `check_suite` is a whole suite rather than just its id."""
         target = self.world.repo(repo)
         run = next(r for r in target.check_runs if r.id == check_run_id)
+        if webhook:
+            return self.shapes.check_run_event(target, run)
         return self.shapes.check_run(target, run)
 
     def label_json(self, repo: str, name: str) -> Json:

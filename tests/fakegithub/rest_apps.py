@@ -16,7 +16,7 @@ from .state import iso
 
 @route("apps/get-authenticated")
 def get_app(call: Call) -> Reply:
-    return Reply(200, call.fake.shapes.integration())
+    return Reply(200, call.fake.shapes.authenticated_app())
 
 
 @route("apps/create-installation-access-token")

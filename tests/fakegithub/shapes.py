@@ -148,7 +148,6 @@ class Shapes:
             "id": self.app.id,
             "slug": self.app.slug,
             "node_id": node_id("A", self.app.id),
-            "client_id": f"Iv1.{fake_sha('client', self.app.id)[:16]}",
             "owner": self.user_shape(owner),
             "name": self.app.name,
             "description": "",
@@ -166,6 +165,13 @@ class Shapes:
                 "organization_projects": "write",
             },
             "events": ["issues", "issue_comment", "pull_request", "check_run"],
+        }
+
+    def authenticated_app(self) -> Json:
+        """GET /app: the App with what only it may see about itself."""
+        return {
+            **self.integration(),
+            "client_id": f"Iv1.{fake_sha('client', self.app.id)[:16]}",
             "installations_count": len(self.world.installations),
         }
 
@@ -613,6 +619,20 @@ class Shapes:
             "app": self.app_integration(run.app_id, run.app_slug),
             "pull_requests": [self.pull_request_minimal(repo, i) for i in pulls],
         }
+
+    def check_run_event(self, repo: Repo, run: CheckRun) -> Json:
+        """A check run as a check_run webhook carries it: with its suite spelled out."""
+        runs = [r for r in repo.check_runs if r.check_suite_id == run.check_suite_id]
+        suite = self.check_suite(repo, run.check_suite_id, runs)
+        rest_only = ("repository", "head_commit", "latest_check_runs_count")
+        for key in (
+            *rest_only,
+            "check_runs_url",
+            "rerequestable",
+            "runs_rerequestable",
+        ):
+            suite.pop(key)
+        return {**self.check_run(repo, run), "check_suite": suite}
 
     def check_suite(self, repo: Repo, suite_id: int, runs: list[CheckRun]) -> Json:
         first = runs[0]
