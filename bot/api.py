@@ -424,7 +424,9 @@ async def _open_issue(
     services: Services, session: AsyncSession, body: JsonObject
 ) -> IssueRef:
     """The GitHub issue behind a new task, opened as the covering installation."""
-    repository_id, installation_id = await _repository(services, session, body)
+    repository_id, installation_id = await _repository(
+        services, session, body["repository"]
+    )
     gh = services.github.client(installation_id)
     try:
         issue = await gh.post(
@@ -447,10 +449,9 @@ async def _open_issue(
 
 
 async def _repository(
-    services: Services, session: AsyncSession, body: JsonObject
+    services: Services, session: AsyncSession, name: str
 ) -> tuple[int, int]:
     """(repository id, installation id): from our table, else asked of GitHub."""
-    name = body["repository"]
     row = (
         await session.scalars(
             select(Repository).where(
@@ -486,7 +487,7 @@ def _github_failure(exc: GitHubException, repository: str) -> ApiError:
     log.warning(
         "github call failed", extra={"repository": repository, "error": str(exc)}
     )
-    return ApiError(502, "github_failed", f"GitHub did not open the issue: {exc}")
+    return ApiError(502, "github_failed", f"GitHub failed on {repository}: {exc}")
 
 
 @routes.patch("/tasks/{id}/status", name="api.moveTask")
@@ -635,6 +636,8 @@ def _queue(after: list[Any] | None) -> Select[Task, str]:
 
 @routes.post("/academy/enroll", name="api.enroll")
 async def enroll(request: web.Request) -> web.Response:
+    services = _services(request)
+
     async def perform(session: AsyncSession, actor: Actor, body: JsonObject) -> Answer:
         if actor.role not in (None, Role.STUDENT):
             raise forbidden(
@@ -642,21 +645,39 @@ async def enroll(request: web.Request) -> web.Response:
                 "enrolment is for people without another role",
                 "anyone without a role",
             )
-        # TODO(academy): call bot.academy.enroll(...) once bot/academy.py is in
-        # main; its signature is being written in parallel. Until then: 501.
-        if importlib.util.find_spec("bot.academy") is None:
+        academy_enroll = _academy_enroll()
+        if academy_enroll is None:
+            # TODO(academy): bot/academy.py (enroll) is built in parallel; until
+            # it is merged this answers 501. Remove this branch then.
             raise ApiError(
                 501,
                 "not_implemented",
                 "enrolment through the API is not available yet: the academy "
                 "module is not installed on this server; comment `/enroll` on "
-                "an academy issue instead",
+                "the academy's hub repository instead",
             )
-        raise ApiError(
-            501, "not_implemented", "enrolment through the API is not wired up yet"
-        )
+        hub = body["academy"]
+        _, installation_id = await _repository(services, session, hub)
+        user = await session.get(User, actor.id)
+        try:
+            result = await academy_enroll(
+                session, services, user, hub, installation_id, source=SOURCE
+            )
+        except Refused as refusal:
+            raise ApiError(
+                409, "enrolment_refused", refusal.reason, who_may=refusal.who_may
+            ) from None
+        answer: JsonObject = result.as_dict()
+        return (201 if result.newly_enrolled else 200), answer
 
     return await write(request, "/academy/enroll", "post", perform)
+
+
+def _academy_enroll() -> Any:
+    """`bot.academy.enroll`, once that module is part of this server."""
+    if importlib.util.find_spec("bot.academy") is None:
+        return None
+    return getattr(importlib.import_module("bot.academy"), "enroll", None)
 
 
 @routes.post("/admin/impersonate", name="api.impersonate")

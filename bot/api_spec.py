@@ -124,6 +124,16 @@ SCHEMAS: dict[str, Schema] = {
         },
         "acting_as",
     ),
+    "NewEnrolment": _object(
+        {
+            "academy": {
+                "type": "string",
+                "pattern": REPOSITORY_PATTERN,
+                "description": "the academy's hub repository (its config has "
+                "`academy:`)",
+            }
+        }
+    ),
     "Enrolment": {"type": "object", "description": "as bot/academy.py reports it"},
     "Empty": _object({}),
     "User": _object(
@@ -165,7 +175,7 @@ ERROR_TEXT = {
     401: "No token, or one that is forged, expired or names an unknown user",
     403: "The caller's role does not allow this; `who_may` says whose does",
     404: "No such thing",
-    409: "The task's status does not allow this move",
+    409: "The task's status (or the academy) does not allow this",
     422: "The Idempotency-Key was used before with another request",
     501: "Not built yet",
     502: "GitHub did not do what was asked",
@@ -342,10 +352,11 @@ PATHS: dict[str, dict[str, Any]] = {
             "Enrol the caller as a STUDENT and provision the first exercise "
             "(anyone without another role)",
             {
-                **_json(201, "Enrolment", "Enrolled"),
-                **_errors(*WRITE, 501),
+                **_json(201, "Enrolment", "Enrolled, the first exercise on its way"),
+                **_json(200, "Enrolment", "Enrolled before: the progress so far"),
+                **_errors(*WRITE, 404, 409, 501),
             },
-            body="Empty",
+            body="NewEnrolment",
         ),
     },
     "/admin/impersonate": {
