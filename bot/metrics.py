@@ -36,3 +36,17 @@ INBOX_DEPTH = Gauge(
     ["state"],
     registry=REGISTRY,
 )
+# Hours, not seconds, matter for people: buckets from a minute to a month.
+_HUMAN_BUCKETS = (60, 600, 3600, 4 * 3600, 86400, 3 * 86400, 7 * 86400, 30 * 86400)
+TASK_CYCLE_SECONDS = Histogram(
+    "workflow_bot_task_cycle_seconds",
+    "Time from a task's creation to its approval.",
+    buckets=_HUMAN_BUCKETS,
+    registry=REGISTRY,
+)
+REVIEW_TURNAROUND_SECONDS = Histogram(
+    "workflow_bot_review_turnaround_seconds",
+    "Time from a task's submission to its first review by a person.",
+    buckets=_HUMAN_BUCKETS,
+    registry=REGISTRY,
+)

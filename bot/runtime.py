@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot import replies, workflow
+from bot.approval import Approvals
+from bot.checkrun import sync_check_run
 from bot.effects import PUBLISH, Effects
 from bot.mirror import Mirror
 from bot.services import Services
@@ -24,6 +26,8 @@ def build_effects(services: Services) -> Effects:
     effects.register(replies.COMMENT, mirror.comment)
     effects.register(replies.REACTION, mirror.reaction)
     effects.register(replies.ISSUE, mirror.issue)
+    mirror.steps.append(sync_check_run)
+    effects.register(workflow.APPROVED_EFFECT, Approvals(services).on_approved)
     return effects
 
 

@@ -28,6 +28,8 @@ from storage.models import (
 )
 
 SYNC = "github.sync"
+# After-commit work on approval (metrics, deploy dispatch): see bot/approval.py.
+APPROVED_EFFECT = "task.approved"
 
 
 class Refused(Exception):
@@ -299,6 +301,16 @@ class Workflow:
         if target == Status.APPROVED:
             task.approved_at = utcnow()
             await self._grant_xp(task)
+            await outbox.enqueue(
+                self.session,
+                APPROVED_EFFECT,
+                {
+                    "task_id": task.id,
+                    "head_sha": task.head_sha,
+                    "subject": f"task:{task.id}",
+                },
+                dedup_key=f"approved:{task.id}:{task.head_sha}",
+            )
         await self._audit(task, action, before, target, actor, note)
         if target in STATUS_EVENTS and target != before:
             await self._publish(STATUS_EVENTS[target], task_data(task))

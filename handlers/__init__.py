@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from gidgethub.routing import Router
 
-from handlers import comments, installation, issues, push
+from handlers import checks, comments, installation, issues, pulls, push, reviews
 
 
 def build_router() -> Router:
-    return Router(installation.router, issues.router, comments.router, push.router)
+    return Router(
+        installation.router,
+        issues.router,
+        comments.router,
+        push.router,
+        pulls.router,
+        reviews.router,
+        checks.router,
+    )

@@ -86,15 +86,25 @@ async def store_many(
 def store_many_sync(
     connection: Connection, deliveries: list[NewDelivery]
 ) -> list[bool]:
-    """The same on a synchronous connection (SQLite's dedicated writer thread)."""
+    """The same on SQLite's dedicated writer connection, in one executemany.
+
+    That connection is the only one inserting deliveries, so the ids it finds
+    already stored cannot change under it before the insert.
+    """
     first = _first_of_each(deliveries)
-    statement = _insert(connection.dialect.name)
-    inserted = set()
-    for delivery_id, index in first.items():
-        if connection.execute(statement, _row(deliveries[index])).first() is not None:
-            inserted.add(delivery_id)
+    known = set(
+        connection.scalars(
+            select(Delivery.delivery_id).where(Delivery.delivery_id.in_(list(first)))
+        )
+    )
+    fresh = [deliveries[i] for d, i in first.items() if d not in known]
+    if fresh:
+        statement = sqlite.insert(Delivery).on_conflict_do_nothing(
+            index_elements=["delivery_id"]
+        )
+        connection.execute(statement, [_row(d) for d in fresh])
     return [
-        first[d.delivery_id] == index and d.delivery_id in inserted
+        first[d.delivery_id] == index and d.delivery_id not in known
         for index, d in enumerate(deliveries)
     ]
 

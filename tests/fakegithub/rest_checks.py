@@ -157,3 +157,18 @@ def create_status(call: Call) -> Reply:
     )
     repo.statuses.append(status)
     return Reply(201, call.fake.shapes.status(repo, status))
+
+
+@route("checks/list-for-suite")
+def list_suite_check_runs(call: Call) -> Reply:
+    repo, query = call.repo, call.query
+    wanted = call.number("check_suite_id")
+    runs = [r for r in repo.check_runs if r.check_suite_id == wanted]
+    if "check_name" in query:
+        runs = [r for r in runs if r.name == query["check_name"]]
+    if query.get("filter", "latest") == "latest":
+        runs = latest_runs(runs)
+    runs.sort(key=lambda r: -r.id)
+    return paginate(
+        call, [call.fake.shapes.check_run(repo, r) for r in runs], key="check_runs"
+    )
