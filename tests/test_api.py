@@ -73,9 +73,11 @@ async def test_designer_creates_task_and_issue_opens_on_github(
         as_="dana",
         body={"repository": REPO, "title": "Login page", "type": "BUG", "body": "Hi"},
     )
+    woken = api.bot.services.new_work.is_set()
     await api.bot.drain()
 
     assert answer.status == 201, answer.body
+    assert woken, "the worker is told at once that effects wait"
     assert answer.body["status"] == "TODO" and answer.body["type"] == "BUG"
     issue = gh.issue(REPO, answer.body["issue_number"])
     assert issue["title"] == "Login page"
