@@ -233,26 +233,19 @@ async def write(
     try:
         async with services.sessions.begin() as session:
             actor = await auth.caller(request, session)
+            held = None
             if key is not None:
                 replayed = await _replay(session, int(actor.id or 0), key, print_)
                 if replayed is not None:
                     return replayed
+                held = await _hold_key(session, int(actor.id or 0), key, print_)
             status, answer = await perform(session, actor, body)
-            if key is not None:
-                session.add(
-                    IdempotentRequest(
-                        user_id=actor.id,
-                        key=key,
-                        fingerprint=print_,
-                        status=status,
-                        response=answer,
-                    )
-                )
-                await session.flush()
+            if held is not None:
+                held.status, held.response = status, answer
     except IntegrityError:
         if key is None:
             raise
-        # A concurrent retry with the same key won; answer as it did.
+        # A concurrent twin with the same key won; answer as it did.
         async with services.sessions() as session:
             actor = await auth.caller(request, session)
             replayed = await _replay(session, int(actor.id or 0), key, print_)
@@ -261,6 +254,19 @@ async def write(
         return replayed
     services.new_work.set()
     return web.json_response(answer, status=status)
+
+
+async def _hold_key(
+    session: AsyncSession, user_id: int, key: str, print_: str
+) -> IdempotentRequest:
+    """Claim the key before acting: on PostgreSQL a concurrent twin waits on
+    the unique index until this commits, then replays instead of acting."""
+    held = IdempotentRequest(
+        user_id=user_id, key=key, fingerprint=print_, status=0, response={}
+    )
+    session.add(held)
+    await session.flush()
+    return held
 
 
 # Shapes of answers.

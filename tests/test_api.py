@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import importlib.util
 import json
@@ -676,6 +677,23 @@ async def test_retried_review_with_same_key_records_one_review(api: Api) -> None
     async with api.bot.services.sessions() as session:
         reviews = (await session.scalars(select(Review))).all()
     assert len(reviews) == 1
+
+
+async def test_concurrent_twins_with_one_key_act_once(api: Api, gh: FakeGitHub) -> None:
+    body = {"repository": REPO, "title": "Twins"}
+    key = {"Idempotency-Key": "twin"}
+
+    answers = await asyncio.gather(
+        *(
+            api.call("POST", "/tasks", as_="dana", body=body, headers=key)
+            for _ in range(2)
+        )
+    )
+
+    assert [a.status for a in answers] == [201, 201]
+    assert answers[0].body == answers[1].body
+    opened = [r for r in gh.requests if r.operation_id == "issues/create"]
+    assert len(opened) == 1
 
 
 # The role table
