@@ -814,9 +814,9 @@ async def docs(request: web.Request) -> web.Response:
             "method": method.upper(),
             "path": path,
             "operation": operation,
-            "body": _pretty(operation.get("requestBody")),
+            "body": _schema_name(operation.get("requestBody")),
             "responses": {
-                status: _pretty(answer.get("content"))
+                status: _schema_name(answer)
                 for status, answer in operation["responses"].items()
             },
         }
@@ -833,3 +833,11 @@ async def docs(request: web.Request) -> web.Response:
 
 def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2) if value else ""
+
+
+def _schema_name(part: dict[str, Any] | None) -> str:
+    """The component a request or response body refers to; "" for none."""
+    content = (part or {}).get("content") or {}
+    schema = (content.get("application/json") or {}).get("schema") or {}
+    ref = schema.get("$ref")
+    return str(ref).rsplit("/", 1)[1] if ref else ""
