@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import auth, logs
+from bot import auth, logs, reconcile
 from bot.apierrors import ApiError
 from bot.app import create_app
 from bot.runtime import build_worker
@@ -149,6 +149,24 @@ def cmd_deliveries(args: argparse.Namespace) -> None:
         )
 
 
+def cmd_reconcile(args: argparse.Namespace) -> None:
+    """Bring labels and board cards in step with every open task's status."""
+    settings = _settings(require_github=True)
+    logs.configure(settings.log_level)
+
+    async def run() -> reconcile.Report:
+        async with open_services(settings, dry_run=args.dry_run) as services:
+            return await reconcile.reconcile(
+                services, repository=args.repo, dry_run=args.dry_run
+            )
+
+    report = asyncio.run(run())
+    for line in reconcile.describe(report, dry_run=args.dry_run):
+        print(line)
+    if not report.finished:
+        sys.exit(75)  # EX_TEMPFAIL: run again to resume
+
+
 def _run_with_services(
     settings: Settings, job: Callable[[Any], Coroutine[Any, Any, Any]]
 ) -> Any:
@@ -188,6 +206,14 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("login", help="GitHub login")
     token.add_argument("--hours", type=float, default=12.0, help="lifetime")
     token.set_defaults(run=cmd_token)
+    fix = commands.add_parser(
+        "reconcile", help="fix labels and board cards that disagree with tasks"
+    )
+    fix.add_argument("--repo", help="owner/name: only this repository's tasks")
+    fix.add_argument(
+        "--dry-run", action="store_true", help="report differences, change nothing"
+    )
+    fix.set_defaults(run=cmd_reconcile)
     commands.add_parser("setup", help="register the App from app.yml").set_defaults(
         run=cmd_setup
     )

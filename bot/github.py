@@ -7,6 +7,7 @@ import json
 import logging
 import time
 from collections.abc import Mapping
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ import aiohttp
 import jwt
 from cachetools import TLRUCache
 from gidgethub import (
+    BadGraphQLRequest,
     BadRequest,
     GitHubBroken,
     GitHubException,
@@ -36,6 +38,8 @@ TOKEN_MARGIN_SECONDS = 5 * 60
 JWT_BACKDATE_SECONDS = 60
 JWT_LIFETIME_SECONDS = 9 * 60
 SECONDARY_LIMIT_FALLBACK_SECONDS = 60.0
+# gidgethub's GraphQL errors carry no headers; the answer's are kept here, per task.
+_answer_headers: ContextVar[Mapping[str, str]] = ContextVar("answer_headers")
 
 
 class TransientError(Exception):
@@ -133,11 +137,32 @@ class InstallationAPI(GitHubAPI):
                 method, url, authorised, body
             )
         _log_headroom(response_headers, self.installation_id)
+        _answer_headers.set(response_headers)
         return status, response_headers, data
 
     async def query(self, document: str, **variables: Any) -> Any:
         """GraphQL; an `errors` array is a failure even with HTTP 200."""
-        return await self.graphql(document, endpoint=self.graphql_url, **variables)
+        try:
+            return await self.graphql(document, endpoint=self.graphql_url, **variables)
+        except BadGraphQLRequest as exc:
+            limited = _graphql_rate_limit(exc, _answer_headers.get({}))
+            if limited is not None:
+                raise limited from exc
+            raise
+
+
+def _graphql_rate_limit(
+    exc: BadGraphQLRequest, headers: Mapping[str, str]
+) -> TransientError | None:
+    """A 403/429 GraphQL answer about rate limits means: wait, then retry."""
+    status = int(exc.status_code)
+    if status not in (403, 429) or (
+        "rate limit" not in str(exc).lower() and "retry-after" not in headers
+    ):
+        return None
+    retry_after = headers.get("retry-after")
+    wait = float(retry_after) if retry_after else SECONDARY_LIMIT_FALLBACK_SECONDS
+    return TransientError(f"graphql secondary rate limit ({status})", wait)
 
 
 def _is_read(method: str, url: str, graphql_url: str, body: bytes) -> bool:

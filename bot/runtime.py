@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import replies, workflow
+from bot import board, reconcile, replies, workflow
 from bot.approval import Approvals
 from bot.checkrun import sync_check_run
 from bot.effects import PUBLISH, Effects
@@ -28,8 +28,14 @@ def build_effects(services: Services) -> Effects:
     effects.register(replies.ISSUE, mirror.issue)
     mirror.steps.append(sync_check_run)
     effects.register(workflow.APPROVED_EFFECT, Approvals(services).on_approved)
+    mirror.steps.append(board.sync_board)
     return effects
 
 
 def build_worker(services: Services) -> Worker:
-    return Worker(services, build_router(), build_effects(services))
+    worker = Worker(services, build_router(), build_effects(services))
+    if services.settings.reconcile_interval_seconds > 0:
+        worker.background.append(
+            lambda stop: reconcile.run_periodically(services, stop)
+        )
+    return worker

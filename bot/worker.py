@@ -7,6 +7,7 @@ import json
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
@@ -34,10 +35,13 @@ class Worker:
         self.router = router
         self.effects = effects
         self.concurrency = max(services.settings.worker_concurrency, 1)
+        # Jobs that live as long as `run` (scheduled reconcile), given its stop.
+        self.background: list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = []
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until `stop` is set; sleep on the new-work signal when idle."""
         log.info("worker started", extra={"concurrency": self.concurrency})
+        jobs = [asyncio.create_task(job(stop)) for job in self.background]
         while not stop.is_set():
             try:
                 busy = await self.step()
@@ -46,6 +50,7 @@ class Worker:
                 busy = 0
             if not busy:
                 await _wait_for_work(self.services.new_work, stop)
+        await asyncio.gather(*jobs, return_exceptions=True)
 
     async def drain(self, max_steps: int = 1000) -> int:
         """Run until nothing is ready now; returns how many items ran."""

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from gidgethub.routing import Router
 
-from handlers import checks, comments, installation, issues, pulls, push, reviews
+from handlers import (
+    checks,
+    comments,
+    installation,
+    issues,
+    projects,
+    pulls,
+    push,
+    reviews,
+)
 
 
 def build_router() -> Router:
@@ -16,4 +25,5 @@ def build_router() -> Router:
         pulls.router,
         reviews.router,
         checks.router,
+        projects.router,
     )

@@ -368,3 +368,14 @@ __all__ = [
     "func",
     "utcnow",
 ]
+
+
+class ReconcileProgress(Base):
+    """Where an interrupted reconcile pass resumes: the last task it finished."""
+
+    __tablename__ = "reconcile_progress"
+
+    scope: Mapped[str] = mapped_column(String(255), primary_key=True)
+    last_task_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    lease_expires_at: Mapped[datetime | None]  # set while a pass works on it
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

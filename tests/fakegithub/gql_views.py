@@ -107,10 +107,25 @@ def not_found(message: str) -> GitHubError:
 class GraphQLViews:
     """Builds the root value (queries and mutations) for one GraphQL request."""
 
-    def __init__(self, shapes: Shapes, violation: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        shapes: Shapes,
+        violation: Callable[[str], None],
+        permissions: dict[str, str] | None = None,
+    ) -> None:
         self.shapes = shapes
         self.world = shapes.world
         self.connection = Connections(violation)
+        # None: not checked. Projects need the organization_projects permission.
+        self.permissions = permissions
+
+    def require_projects(self, write: bool = False) -> None:
+        if self.permissions is None:
+            return
+        granted = self.permissions.get("organization_projects")
+        if granted in ("write", "admin") or (granted == "read" and not write):
+            return
+        raise GitHubError("Resource not accessible by integration", "FORBIDDEN")
 
     def root(self, viewer: str) -> View:
         return {
@@ -306,6 +321,7 @@ class GraphQLViews:
     # projects
 
     def project(self, owner: str, number: int) -> View:
+        self.require_projects()
         try:
             return self.project_view(self.world.project(owner, number))
         except NotFound:
@@ -464,6 +480,7 @@ class GraphQLViews:
             return self.issue(*issue)
         item = self.world.find_project_item(node)
         if item is not None:
+            self.require_projects()
             return self.item(*item)
         for project in self.world.projects.values():
             if project.id == node:
@@ -482,6 +499,7 @@ class GraphQLViews:
     # mutations
 
     def project_by_id(self, project_id: str) -> Project:
+        self.require_projects(write=True)
         for project in self.world.projects.values():
             if project.id == project_id:
                 return project

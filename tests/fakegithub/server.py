@@ -278,14 +278,14 @@ async def answer_graphql(
     if graphql_fault is not None:
         return Reply(200, graphql_fault.body())
     try:
-        installation_token(
+        token = installation_token(
             fake.world,
             recorded.headers.get("Authorization")
             or recorded.headers.get("authorization"),
         )
     except Unauthorized as refused:
         return error(401, str(refused))
-    views = GraphQLViews(fake.shapes, fake.violation)
+    views = GraphQLViews(fake.shapes, fake.violation, token.permissions)
     result = run(
         document, views.root(fake.app_bot_user["login"]), variables, operation_name
     )

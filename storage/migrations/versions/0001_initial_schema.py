@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-04 17:10:43.802877
+Create Date: 2026-12-04 17:41:53.112517
 """
 
 from collections.abc import Sequence
@@ -203,6 +203,18 @@ def upgrade() -> None:
             "ix_outbox_claim", ["state", "next_attempt_at"], unique=False
         )
 
+    op.create_table(
+        "reconcile_progress",
+        sa.Column("scope", sa.String(length=255), nullable=False),
+        sa.Column("last_task_id", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "lease_expires_at", storage.models.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column(
+            "updated_at", storage.models.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.PrimaryKeyConstraint("scope"),
+    )
     op.create_table(
         "repositories",
         sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -472,6 +484,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_repositories_full_name"))
 
     op.drop_table("repositories")
+    op.drop_table("reconcile_progress")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_claim")
 
