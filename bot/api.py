@@ -226,13 +226,16 @@ async def _replay(
 async def write(
     request: web.Request, path: str, method: str, perform: Perform
 ) -> web.Response:
-    body = await read_body(request, path, method)
-    key = _idempotency_key(request)
-    print_ = fingerprint(request, body)
     services = _services(request)
+    key: str | None = None
+    print_ = ""
     try:
         async with services.sessions.begin() as session:
+            # Who asks comes first: a stranger learns nothing from a 400.
             actor = await auth.caller(request, session)
+            key = _idempotency_key(request)
+            body = await read_body(request, path, method)
+            print_ = fingerprint(request, body)
             held = None
             if key is not None:
                 replayed = await _replay(session, int(actor.id or 0), key, print_)
@@ -352,11 +355,11 @@ def _page(rows: list[Any], limit: int) -> tuple[list[Any], bool]:
 
 @routes.get("/tasks", name="api.listTasks")
 async def list_tasks(request: web.Request) -> web.Response:
-    query = read_query(request, "/tasks", "get")
-    limit = int(query.get("limit", 50))
-    after = decode_cursor(query.get("cursor"), 1)
     async with _services(request).sessions() as session:
         await auth.caller(request, session)
+        query = read_query(request, "/tasks", "get")
+        limit = int(query.get("limit", 50))
+        after = decode_cursor(query.get("cursor"), 1)
         statement = _task_listing(query)
         if after is not None:
             statement = statement.where(Task.id > _int(after[0]))
@@ -589,12 +592,12 @@ async def _review(
 
 @routes.get("/queue/reviewer", name="api.reviewerQueue")
 async def reviewer_queue(request: web.Request) -> web.Response:
-    query = read_query(request, "/queue/reviewer", "get")
-    limit = int(query.get("limit", 50))
-    after = decode_cursor(query.get("cursor"), 2)
     async with _services(request).sessions() as session:
         actor = await auth.caller(request, session)
         require_role(actor, rbac.REVIEWERS, "the reviewer queue")
+        query = read_query(request, "/queue/reviewer", "get")
+        limit = int(query.get("limit", 50))
+        after = decode_cursor(query.get("cursor"), 2)
         statement = _queue(after)
         rows = (await session.execute(statement.limit(limit + 1))).all()
     items, more = _page(list(rows), limit)
@@ -757,12 +760,12 @@ async def _progress(session: AsyncSession, user_id: int) -> dict[str, int]:
 
 @routes.get("/audit", name="api.listAudit")
 async def list_audit(request: web.Request) -> web.Response:
-    query = read_query(request, "/audit", "get")
-    limit = int(query.get("limit", 50))
-    before = decode_cursor(query.get("cursor"), 1)
     async with _services(request).sessions() as session:
         actor = await auth.caller(request, session)
         require_role(actor, rbac.ADMINS, "the audit trail")
+        query = read_query(request, "/audit", "get")
+        limit = int(query.get("limit", 50))
+        before = decode_cursor(query.get("cursor"), 1)
         statement = _audit_listing(query)
         if before is not None:
             statement = statement.where(AuditEntry.id < _int(before[0]))

@@ -611,6 +611,9 @@ async def test_bad_tokens_are_unauthorised(api: Api) -> None:
         assert answer.body["error"]["code"] == "unauthorized"
     missing = await api.call("GET", "/tasks")
     assert missing.status == 401 and "Bearer" in missing.body["error"]["message"]
+    # Who asks is checked before what is asked: strangers get no schema hints.
+    stranger = await api.call("POST", "/tasks", body={"nonsense": True})
+    assert stranger.status == 401
 
 
 async def test_demoted_users_old_token_carries_no_old_power(api: Api) -> None:
