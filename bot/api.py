@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from gidgethub import BadRequest, GitHubException
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -58,6 +59,8 @@ JsonObject = dict[str, Any]
 # What a write answers: HTTP status and JSON body.
 Answer = tuple[int, JsonObject]
 Perform = Callable[[AsyncSession, Actor, JsonObject], Awaitable[Answer]]
+# GitHub said no, broke, or could not be reached: the caller gets a 4xx/502.
+GITHUB_FAILURES = (GitHubException, aiohttp.ClientError, TimeoutError)
 
 _pages = Environment(
     loader=FileSystemLoader(replies.TEMPLATES), autoescape=select_autoescape(["html"])
@@ -443,7 +446,7 @@ async def _open_issue(
             url_vars=split(body["repository"]),
             data={"title": body["title"], "body": body.get("body") or ""},
         )
-    except GitHubException as exc:
+    except GITHUB_FAILURES as exc:
         raise _github_failure(exc, body["repository"]) from None
     full_name = str(issue.get("repository_url", "")).partition("/repos/")[2]
     return IssueRef(
@@ -482,12 +485,12 @@ async def _repository(
         found = await github.client(int(installation["id"])).getitem(
             "/repos/{owner}/{repo}", url_vars=split(name)
         )
-    except GitHubException as exc:
+    except GITHUB_FAILURES as exc:
         raise _github_failure(exc, name) from None
     return int(found["id"]), int(installation["id"])
 
 
-def _github_failure(exc: GitHubException, repository: str) -> ApiError:
+def _github_failure(exc: Exception, repository: str) -> ApiError:
     status = int(exc.status_code) if isinstance(exc, BadRequest) else 0
     if status in (404, 410):
         return not_found(f"the App is not installed on {repository}, or it is gone")

@@ -15,9 +15,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+import aiohttp
 import jwt
 from aiohttp import web
-from gidgethub import BadRequest
+from gidgethub import BadRequest, GitHubException
 from gidgethub.aiohttp import GitHubAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -248,6 +249,22 @@ async def login_callback(request: web.Request) -> web.Response:
 
 
 async def _exchange_code(request: web.Request, settings: Settings, code: str) -> str:
+    try:
+        answer, status = await _post_code(request, settings, code)
+    except (TimeoutError, aiohttp.ClientError, ValueError):
+        answer, status = None, 0
+    if status != 200 or not isinstance(answer, dict):
+        raise ApiError(502, "github_unavailable", "GitHub did not answer the sign-in")
+    token = answer.get("access_token")
+    if not isinstance(token, str) or not token:
+        reason = answer.get("error_description") or answer.get("error") or "no token"
+        raise ApiError(400, "sign_in_refused", f"GitHub refused the sign-in: {reason}")
+    return token
+
+
+async def _post_code(
+    request: web.Request, settings: Settings, code: str
+) -> tuple[Any, int]:
     http = request.app[SERVICES].http
     async with http.post(
         f"{web_host(settings)}/login/oauth/access_token",
@@ -259,14 +276,7 @@ async def _exchange_code(request: web.Request, settings: Settings, code: str) ->
         },
         headers={"Accept": "application/json"},
     ) as response:
-        answer = await response.json(content_type=None)
-    if response.status != 200 or not isinstance(answer, dict):
-        raise ApiError(502, "github_unavailable", "GitHub did not answer the sign-in")
-    token = answer.get("access_token")
-    if not isinstance(token, str) or not token:
-        reason = answer.get("error_description") or answer.get("error") or "no token"
-        raise ApiError(400, "sign_in_refused", f"GitHub refused the sign-in: {reason}")
-    return token
+        return await response.json(content_type=None), response.status
 
 
 async def _github_user(
@@ -283,6 +293,10 @@ async def _github_user(
     except BadRequest:
         raise ApiError(
             400, "sign_in_refused", "GitHub refused the user token"
+        ) from None
+    except (GitHubException, aiohttp.ClientError, TimeoutError):
+        raise ApiError(
+            502, "github_unavailable", "GitHub did not say who signed in"
         ) from None
     return user
 

@@ -133,6 +133,21 @@ async def test_task_in_repository_without_the_app_is_not_found(api: Api) -> None
     assert "not installed" in answer.body["error"]["message"]
 
 
+async def test_github_failing_to_open_the_issue_leaves_no_task(
+    api: Api, gh: FakeGitHub
+) -> None:
+    gh.fail("POST", "/repos/{owner}/{repo}/issues", status=502)
+
+    answer = await api.call(
+        "POST", "/tasks", as_="dana", body={"repository": REPO, "title": "Flaky"}
+    )
+    listed = await api.call("GET", "/tasks", as_="dana")
+
+    assert answer.status == 502 and answer.body["error"]["code"] == "github_failed"
+    assert listed.body["items"] == []
+    assert await audit_rows(api.bot) == []
+
+
 async def test_body_breaking_the_schema_is_refused_with_the_field_named(
     api: Api, gh: FakeGitHub
 ) -> None:
