@@ -482,12 +482,15 @@ def operation(path: str, method: str) -> dict[str, Any]:
     return found
 
 
+@functools.cache
 def request_schema(path: str, method: str) -> Schema:
+    """Inlined once per operation; callers must not change it."""
     content = operation(path, method)["requestBody"]["content"]
     found: Schema = inline(content["application/json"]["schema"])
     return found
 
 
+@functools.cache
 def parameters(path: str, method: str, where: str) -> dict[str, Schema]:
     return {
         p["name"]: inline(p["schema"])
