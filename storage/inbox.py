@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, or_, select, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -28,6 +28,14 @@ class NewDelivery:
     subject_key: str
     headers: dict[str, Any]
     body: bytes
+
+
+def row_columns() -> tuple[str, ...]:
+    return tuple(_row(NewDelivery("", "", None, None, None, "", {}, b"")))
+
+
+def row_values(delivery: NewDelivery) -> dict[str, Any]:
+    return _row(delivery)
 
 
 def _row(delivery: NewDelivery) -> dict[str, Any]:
@@ -79,32 +87,6 @@ async def store_many(
             inserted.add(delivery_id)
     return [
         first[d.delivery_id] == index and d.delivery_id in inserted
-        for index, d in enumerate(deliveries)
-    ]
-
-
-def store_many_sync(
-    connection: Connection, deliveries: list[NewDelivery]
-) -> list[bool]:
-    """The same on SQLite's dedicated writer connection, in one executemany.
-
-    That connection is the only one inserting deliveries, so the ids it finds
-    already stored cannot change under it before the insert.
-    """
-    first = _first_of_each(deliveries)
-    known = set(
-        connection.scalars(
-            select(Delivery.delivery_id).where(Delivery.delivery_id.in_(list(first)))
-        )
-    )
-    fresh = [deliveries[i] for d, i in first.items() if d not in known]
-    if fresh:
-        statement = sqlite.insert(Delivery).on_conflict_do_nothing(
-            index_elements=["delivery_id"]
-        )
-        connection.execute(statement, [_row(d) for d in fresh])
-    return [
-        first[d.delivery_id] == index and d.delivery_id not in known
         for index, d in enumerate(deliveries)
     ]
 

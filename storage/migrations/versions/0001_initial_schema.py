@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-04 17:41:53.112517
+Create Date: 2026-12-04 17:52:40.590124
 """
 
 from collections.abc import Sequence
