@@ -41,6 +41,12 @@ async def api(bot: Bot, gh: FakeGitHub) -> Api:
     return await make_api(bot, gh)
 
 
+@pytest.fixture
+async def api_any_db(bot_any_db: Bot, gh: FakeGitHub) -> Api:
+    """On SQLite, and on PostgreSQL when TEST_DATABASE_URL is set."""
+    return await make_api(bot_any_db, gh)
+
+
 def status_labels(gh: FakeGitHub, number: int) -> list[str]:
     return sorted(
         x for x in gh.issue(REPO, number)["labels"] if x.startswith("status:")
@@ -220,8 +226,9 @@ async def test_unknown_task_is_not_found(api: Api) -> None:
 
 
 async def test_pagination_walks_hundreds_of_tasks_without_gaps_or_repeats(
-    api: Api,
+    api_any_db: Api,
 ) -> None:
+    api = api_any_db
     async with api.bot.services.sessions.begin() as session:
         for number in range(1, 301):
             session.add(
@@ -335,8 +342,9 @@ async def test_assignee_submits_and_task_submitted_is_emitted(
 
 
 async def test_reviewer_approves_and_the_comment_shows_on_the_issue(
-    api: Api, gh: FakeGitHub
+    api_any_db: Api, gh: FakeGitHub
 ) -> None:
+    api = api_any_db
     task_id = await api.submitted_task()
 
     answer = await api.call(
@@ -393,8 +401,9 @@ async def test_nobody_reviews_their_own_work(api: Api) -> None:
 
 
 async def test_reviewer_queue_is_oldest_submission_first_and_paginates(
-    api: Api,
+    api_any_db: Api,
 ) -> None:
+    api = api_any_db
     first = await api.submitted_task()
     second = await api.submitted_task()
     third = await api.submitted_task()
@@ -420,8 +429,9 @@ async def test_reviewer_queue_is_oldest_submission_first_and_paginates(
 
 
 async def test_queue_pages_do_not_repeat_tasks_submitted_at_the_same_instant(
-    api: Api,
+    api_any_db: Api,
 ) -> None:
+    api = api_any_db
     async with api.bot.services.sessions.begin() as session:
         when = (await session.scalar(select(User.created_at))) or None
         assert when is not None
@@ -697,7 +707,10 @@ async def test_retried_review_with_same_key_records_one_review(api: Api) -> None
     assert len(reviews) == 1
 
 
-async def test_concurrent_twins_with_one_key_act_once(api: Api, gh: FakeGitHub) -> None:
+async def test_concurrent_twins_with_one_key_act_once(
+    api_any_db: Api, gh: FakeGitHub
+) -> None:
+    api = api_any_db
     body = {"repository": REPO, "title": "Twins"}
     key = {"Idempotency-Key": "twin"}
 
