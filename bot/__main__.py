@@ -1,4 +1,4 @@
-"""Command line: serve, worker, migrate, receive, replay, deliveries, setup."""
+"""Command line: serve, worker, migrate, receive, replay, deliveries, token, setup."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ import signal
 import sys
 import uuid
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from bot import logs, reconcile
+from bot import auth, logs, reconcile
+from bot.apierrors import ApiError
 from bot.app import create_app
 from bot.runtime import build_worker
 from bot.services import open_services
@@ -119,6 +121,22 @@ def cmd_replay(args: argparse.Namespace) -> None:
     print(f"{args.delivery_id} queued again; a running worker will pick it up")
 
 
+def cmd_token(args: argparse.Namespace) -> None:
+    """Print an API token for a user: for operators and scripts."""
+    settings = _settings(require_github=False)
+    lifetime = timedelta(hours=args.hours)
+    try:
+        issued = _run_with_services(
+            settings, lambda s: auth.token_for_login(s, args.login, lifetime)
+        )
+    except LookupError as exc:
+        sys.exit(f"workflow-bot: {exc}")
+    except ApiError as exc:
+        sys.exit(f"workflow-bot: {exc.message}")
+    print(issued.token)
+    print(f"expires {issued.expires_at.isoformat()}", file=sys.stderr)
+
+
 def cmd_deliveries(args: argparse.Namespace) -> None:
     settings = _settings(require_github=False)
     rows = _run_with_services(settings, lambda s: inbox.recent(s.sessions, args.limit))
@@ -184,6 +202,10 @@ def parser() -> argparse.ArgumentParser:
     deliveries = commands.add_parser("deliveries", help="list recent deliveries")
     deliveries.add_argument("--limit", type=int, default=20)
     deliveries.set_defaults(run=cmd_deliveries)
+    token = commands.add_parser("token", help="print an API token for a user")
+    token.add_argument("login", help="GitHub login")
+    token.add_argument("--hours", type=float, default=12.0, help="lifetime")
+    token.set_defaults(run=cmd_token)
     fix = commands.add_parser(
         "reconcile", help="fix labels and board cards that disagree with tasks"
     )

@@ -12,7 +12,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
 
-from bot import metrics, setup, webhooks
+from bot import api, metrics, setup, webhooks
 from bot.appkeys import NEW_WORK, SERVICES, SESSIONS, SETTINGS
 from bot.runtime import build_worker
 from bot.services import open_services
@@ -60,6 +60,7 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_view)
     setup.add_routes(app, env_file)
+    api.add_routes(app)
     return app
 
 

@@ -32,6 +32,8 @@ class Settings:
     client_id: str | None = None
     client_secret: str | None = None
     api_secret: str | None = None
+    # GitHub's web host (OAuth pages); None derives it from the API URL.
+    github_web_url: str | None = None
     amqp_url: str | None = None
     public_url: str | None = None
     worker_concurrency: int = 8
@@ -96,6 +98,7 @@ def from_env(env: Mapping[str, str]) -> Settings:
         client_id=_text(env, "GITHUB_CLIENT_ID"),
         client_secret=_text(env, "GITHUB_CLIENT_SECRET"),
         api_secret=_text(env, "API_SECRET"),
+        github_web_url=_web_url(env),
         amqp_url=_text(env, "AMQP_URL"),
         public_url=_text(env, "PUBLIC_URL"),
         worker_concurrency=_integer(env, "WORKER_CONCURRENCY", 8),
@@ -132,6 +135,11 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+
+
+def _web_url(env: Mapping[str, str]) -> str | None:
+    value = _text(env, "GITHUB_WEB_URL")
+    return value.rstrip("/") if value else None
 
 
 def _logins(raw: str) -> frozenset[str]:

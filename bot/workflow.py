@@ -262,6 +262,10 @@ class Workflow:
         """An audit row for something that changed no status."""
         await self._audit(task, action, task.status, task.status, actor, note)
 
+    async def audit(self, action: str, actor: Actor, note: str) -> None:
+        """An audit row that concerns no task (impersonation, say)."""
+        await self._audit(None, action, None, None, actor, note)
+
     async def set_role(self, target: User, role: Role | None, actor: Actor) -> None:
         self._require(rbac.may(actor, Action.SET_ROLE))
         before = target.role

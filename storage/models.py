@@ -387,6 +387,22 @@ class Provisioning(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class IdempotentRequest(Base):
+    """The first answer to an API write sent with an `Idempotency-Key`."""
+
+    __tablename__ = "idempotent_requests"
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(GitHubId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    key: Mapped[str] = mapped_column(String(255))
+    # sha256 of method, path and canonical JSON body: same key, other body → 422.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int]
+    response: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 __all__ = [
     "AuditEntry",
     "Base",
@@ -395,6 +411,7 @@ __all__ = [
     "CheckResult",
     "Delivery",
     "DeliveryState",
+    "IdempotentRequest",
     "Installation",
     "OutboxEvent",
     "OutboxState",

@@ -15,6 +15,7 @@ from .auth import AppKey, issue_token
 from .faults import Fault, Faults, GraphQLFault, secondary_rate_limit
 from .gql import load_schema
 from .gql_views import new_item, project_node_id
+from .oauth import OAuth
 from .openapi import load_spec
 from .rest_checks import suite_id
 from .rest_issues import apply_labels
@@ -147,6 +148,7 @@ class FakeGitHub:
         self.hook_deliveries: list[Json] = []
         self.redeliveries: list[int] = []
         self.manifest_codes: set[str] | None = None
+        self.oauth = OAuth()
         self._template_delay = 0
         self._rate_used = {"core": 0, "graphql": 0}
         self._rate_reset = int(time.time()) + 3600

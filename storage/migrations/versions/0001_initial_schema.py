@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-04 17:53:42.135640
+Create Date: 2026-12-04 17:59:23.671935
 """
 
 from collections.abc import Sequence
@@ -122,6 +122,25 @@ def upgrade() -> None:
             "ix_deliveries_subject", ["subject_key", "id"], unique=False
         )
 
+    op.create_table(
+        "idempotent_requests",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=False),
+        sa.Column("response", sa.JSON(), nullable=False),
+        sa.Column(
+            "created_at", storage.models.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("user_id", "key", name="uq_idempotency_key"),
+    )
     op.create_table(
         "installations",
         sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -558,6 +577,7 @@ def downgrade() -> None:
 
     op.drop_table("outbox")
     op.drop_table("installations")
+    op.drop_table("idempotent_requests")
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.drop_index("ix_deliveries_subject")
         batch_op.drop_index("ix_deliveries_claim")
