@@ -576,18 +576,14 @@ async def _review(
         task, actor, outcome, comment
     )
     if task.installation_id is not None:
-        await replies.reply(
+        await replies.reply_on_task(
             session,
-            installation_id=task.installation_id,
-            repository=task.repository_full_name,
-            issue_number=task.issue_number,
+            task,
             marker=f"api-review:{review.id}",
-            body=replies.render(
-                "api_review.md.j2",
-                reviewer=actor.login,
-                outcome=str(outcome),
-                comment=comment or "",
-            ),
+            template="api_review.md.j2",
+            reviewer=actor.login,
+            outcome=str(outcome),
+            comment=comment or "",
         )
     return review
 

@@ -9,6 +9,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
+from storage.models import Task
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 COMMENT = "github.comment"
@@ -60,6 +61,27 @@ async def reply(
             "body": body,
             "subject": f"{repository}#{issue_number}",
         },
+    )
+
+
+async def reply_on_task(
+    session: AsyncSession,
+    task: Task,
+    *,
+    marker: str,
+    template: str,
+    on_pull_request: bool = False,
+    **context: Any,
+) -> None:
+    """A templated reply on the task's issue (or on its pull request)."""
+    number = task.pr_number if on_pull_request and task.pr_number else None
+    await reply(
+        session,
+        installation_id=task.installation_id,
+        repository=task.repository_full_name,
+        issue_number=number or task.issue_number,
+        marker=marker,
+        body=render(template, **context),
     )
 
 

@@ -150,17 +150,13 @@ async def issue_labels(event: sansio.Event, ctx: DeliveryContext) -> None:
         await workflow.move(task, status, actor)
     except Refused as refusal:
         await workflow.sync(task)
-        await replies.reply(
+        await replies.reply_on_task(
             ctx.session,
-            installation_id=ctx.installation_id,
-            repository=task.repository_full_name,
-            issue_number=task.issue_number,
+            task,
             marker=f"label-refused:{task.id}",
-            body=replies.render(
-                "label_refused.md.j2",
-                login=actor.login,
-                label=label,
-                reason=refusal.reason,
-                who_may=refusal.who_may,
-            ),
+            template="label_refused.md.j2",
+            login=actor.login,
+            label=label,
+            reason=refusal.reason,
+            who_may=refusal.who_may,
         )

@@ -170,20 +170,16 @@ async def _put_back(
         "board move refused",
         extra={"task": task.id, "column": column, "actor": login},
     )
-    await replies.reply(
+    await replies.reply_on_task(
         ctx.session,
-        installation_id=task.installation_id,
-        repository=task.repository_full_name,
-        issue_number=task.issue_number,
+        task,
         marker=f"board-refused:{task.id}",
-        body=replies.render(
-            "board_refused.md.j2",
-            login=login,
-            column=column,
-            back_to=move.board.columns[Status(task.status)],
-            reason=refusal.reason,
-            who_may=refusal.who_may,
-        ),
+        template="board_refused.md.j2",
+        login=login,
+        column=column,
+        back_to=move.board.columns[Status(task.status)],
+        reason=refusal.reason,
+        who_may=refusal.who_may,
     )
 
 

@@ -192,19 +192,16 @@ async def _approval_went_stale(
     waiting_ci = await _expects_ci(ctx, config, previous_sha)
     if waiting_ci:
         await workflow.move(task, Status.IN_PROGRESS, rbac.SYSTEM, note="CI runs")
-    await replies.reply(
+    await replies.reply_on_task(
         ctx.session,
-        installation_id=task.installation_id,
-        repository=task.repository_full_name,
-        issue_number=task.pr_number or task.issue_number,
+        task,
         marker=f"stale-approval:{task.id}:{task.head_sha}",
-        body=replies.render(
-            "stale_approval.md.j2",
-            sha=task.head_sha or "",
-            reviewers=[f"@{login}" for login in approvers],
-            status=task.status,
-            waiting_ci=waiting_ci,
-        ),
+        template="stale_approval.md.j2",
+        on_pull_request=True,
+        sha=task.head_sha or "",
+        reviewers=[f"@{login}" for login in approvers],
+        status=task.status,
+        waiting_ci=waiting_ci,
     )
 
 

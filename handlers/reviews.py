@@ -114,18 +114,15 @@ async def _not_counted(
         )
     )
     await workflow.record(task, "review", actor, f"not counted: {refusal.reason}")
-    await replies.reply(
+    await replies.reply_on_task(
         ctx.session,
-        installation_id=task.installation_id,
-        repository=task.repository_full_name,
-        issue_number=task.pr_number or task.issue_number,
+        task,
         marker=f"review-refused:{task.id}:{actor.id}",
-        body=replies.render(
-            "review_refused.md.j2",
-            login=actor.login,
-            reason=refusal.reason,
-            who_may=refusal.who_may,
-        ),
+        template="review_refused.md.j2",
+        on_pull_request=True,
+        login=actor.login,
+        reason=refusal.reason,
+        who_may=refusal.who_may,
     )
 
 
