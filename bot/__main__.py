@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import secrets
 import signal
 import sys
 import uuid
@@ -15,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import auth, logs, reconcile
+from bot import auth, logs, outbox, reconcile
 from bot.apierrors import ApiError
 from bot.app import create_app
 from bot.runtime import build_worker
@@ -31,13 +32,29 @@ def _settings(*, require_github: bool) -> Settings:
     return settings
 
 
+def _registration_settings() -> Settings:
+    """Settings for a server that has no App yet: it can only register one.
+
+    Without a webhook secret, a secret nobody knows is used, so no delivery
+    can be verified (every one is refused) until GitHub hands the real one back.
+    """
+    env = load_environment()
+    if env.get("APP_ID", "").strip():
+        return from_env(env)
+    env.setdefault("WEBHOOK_SECRET", secrets.token_hex(32))
+    if not env["WEBHOOK_SECRET"].strip():
+        env["WEBHOOK_SECRET"] = secrets.token_hex(32)
+    return from_env(env)
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
-    settings = _settings(require_github=False)
+    settings = _registration_settings()
     logs.configure(settings.log_level)
     if not settings.can_call_github:
         print(
-            "APP_ID is not set: serving the registration page at "
-            f"http://{settings.host}:{settings.port}/setup",
+            "APP_ID is not set: open the registration page at "
+            f"http://127.0.0.1:{settings.port}/setup (deliveries stay queued "
+            "until the App is registered)",
             file=sys.stderr,
         )
     web.run_app(
@@ -50,13 +67,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_setup(_args: argparse.Namespace) -> None:
-    env = load_environment()
-    # Before registration there is no secret yet; GitHub hands one back.
-    env.setdefault("WEBHOOK_SECRET", "registration-pending")
-    settings = from_env(env)
+    settings = _registration_settings()
     logs.configure(settings.log_level)
     print(f"open http://127.0.0.1:{settings.port}/setup", file=sys.stderr)
-    web.run_app(create_app(settings, run_worker=False), port=settings.port, print=None)
+    app = create_app(settings, run_worker=False, registration=True)
+    web.run_app(app, host=settings.host, port=settings.port, print=None)
 
 
 def cmd_worker(_args: argparse.Namespace) -> None:
@@ -71,6 +86,7 @@ def cmd_worker(_args: argparse.Namespace) -> None:
                 loop.add_signal_handler(sig, stop.set)
             if settings.is_sqlite:
                 await inbox.release_all_leases(services.sessions)
+                await outbox.release_all_leases(services.sessions)
             await build_worker(services).run(stop)
 
     asyncio.run(run())

@@ -421,6 +421,7 @@ async def create_task(request: web.Request) -> web.Response:
     services = _services(request)
 
     async def perform(session: AsyncSession, actor: Actor, body: JsonObject) -> Answer:
+        actor = await auth.in_scope(request, session, actor, str(body["repository"]))
         require(rbac.may(actor, Action.CREATE))
         issue = await _open_issue(services, session, body)
         task = await Workflow(session, source=SOURCE).create_task(
@@ -507,6 +508,7 @@ async def move_task(request: web.Request) -> web.Response:
 
     async def perform(session: AsyncSession, actor: Actor, body: JsonObject) -> Answer:
         task = await _find_task(session, task_id, lock=True)
+        actor = await auth.in_scope(request, session, actor, task.repository_full_name)
         target = Status(body["status"])
         if target in (Status.APPROVED, Status.REJECTED):
             await _review(session, task, actor, Outcome(target.value), body.get("note"))
@@ -536,6 +538,7 @@ async def submit_task(request: web.Request) -> web.Response:
 
     async def perform(session: AsyncSession, actor: Actor, body: JsonObject) -> Answer:
         task = await _find_task(session, task_id, lock=True)
+        actor = await auth.in_scope(request, session, actor, task.repository_full_name)
         _require_transition(task, Status.SUBMITTED)
         await Workflow(session, source=SOURCE).submit(task, actor)
         return 200, await _task_answer(session, task)
@@ -550,6 +553,7 @@ async def submit_task(request: web.Request) -> web.Response:
 async def create_review(request: web.Request) -> web.Response:
     async def perform(session: AsyncSession, actor: Actor, body: JsonObject) -> Answer:
         task = await _find_task(session, int(body["task_id"]), lock=True)
+        actor = await auth.in_scope(request, session, actor, task.repository_full_name)
         outcome = Outcome(body["outcome"])
         review = await _review(session, task, actor, outcome, body["comment"])
         return 201, review_json(review, actor.login)

@@ -12,7 +12,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
 
-from bot import api, metrics, setup, webhooks
+from bot import api, metrics, outbox, setup, webhooks
 from bot.appkeys import NEW_WORK, SERVICES, SESSIONS, SETTINGS
 from bot.runtime import build_worker
 from bot.services import open_services
@@ -48,9 +48,17 @@ async def metrics_view(request: web.Request) -> web.Response:
 
 
 def create_app(
-    settings: Settings, *, run_worker: bool = True, env_file: Path = Path(".env")
+    settings: Settings,
+    *,
+    run_worker: bool = True,
+    env_file: Path = Path(".env"),
+    registration: bool | None = None,
 ) -> web.Application:
-    """The web app; with `run_worker` it also drains the inbox in-process."""
+    """The web app; with `run_worker` it also drains the inbox in-process.
+
+    The registration pages exist only until the App is registered (or when
+    `setup` asks for them): afterwards they would let anyone replace it.
+    """
     app = web.Application(
         client_max_size=webhooks.MAX_BODY_BYTES, middlewares=[webhooks.count_answers]
     )
@@ -59,7 +67,8 @@ def create_app(
     app.router.add_post("/webhooks", webhooks.receive)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_view)
-    setup.add_routes(app, env_file)
+    if registration if registration is not None else not settings.can_call_github:
+        setup.add_routes(app, env_file)
     api.add_routes(app)
     return app
 
@@ -75,6 +84,7 @@ def _resources(run_worker: bool):  # type: ignore[no-untyped-def]
                 if services.settings.is_sqlite:
                     # One process owns an SQLite inbox: any lease is a crashed one.
                     await inbox.release_all_leases(services.sessions)
+                    await outbox.release_all_leases(services.sessions)
                 worker = build_worker(services)
                 app[WORKER_TASK] = asyncio.create_task(worker.run(stop))
             yield

@@ -144,9 +144,23 @@ async def caller(request: web.Request, session: AsyncSession) -> Actor:
     return Actor(user.id, user.login, role, claims.impersonator_id)
 
 
-async def role_of(settings: Settings, user: User) -> Role | None:
-    # No repository is in view, so only SUPER_ADMINS and stored roles count.
-    return await effective_role(settings, user, RepoConfig(), None)
+async def role_of(
+    settings: Settings, user: User, scope: str | None = None
+) -> Role | None:
+    # Only SUPER_ADMINS and stored roles count; a role from a repository's
+    # file counts only for that file's account when a repository is in view.
+    return await effective_role(settings, user, RepoConfig(), None, scope=scope)
+
+
+async def in_scope(
+    request: web.Request, session: AsyncSession, actor: Actor, repository: str
+) -> Actor:
+    """The caller with the role they hold on `repository`'s account."""
+    user = await session.get(User, actor.id)
+    if user is None:
+        raise unauthorized("the token names a user this app does not know")
+    role = await role_of(request.app[SERVICES].settings, user, repository)
+    return Actor(actor.id, actor.login, role, actor.impersonator_id)
 
 
 async def _require_impersonator(

@@ -50,7 +50,11 @@ SCHEMA: dict[str, Any] = {
         "roles": {
             "type": "object",
             "additionalProperties": False,
-            "properties": {role.value: _LOGINS for role in Role},
+            # SUPER_ADMIN comes from SUPER_ADMINS or `/role`, never from a file
+            # that anyone with push access to one repository can write.
+            "properties": {
+                role.value: _LOGINS for role in Role if role != Role.SUPER_ADMIN
+            },
         },
         "labels": {
             "type": "object",

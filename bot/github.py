@@ -9,6 +9,7 @@ import time
 from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
@@ -83,17 +84,50 @@ def _classify_bad_request(exc: BadRequest) -> TransientError | PermanentError:
     if status in (403, 429) and (
         retry_after is not None or "rate limit" in str(exc).lower() or status == 429
     ):
-        wait = float(retry_after) if retry_after else SECONDARY_LIMIT_FALLBACK_SECONDS
+        wait = retry_after_seconds(retry_after)
         return TransientError(f"secondary rate limit ({status})", retry_after=wait)
     return PermanentError(f"github {status}: {exc}")
 
 
+def retry_after_seconds(value: str | None) -> float:
+    """`Retry-After` is seconds or an HTTP date; anything else means a minute."""
+    if not value:
+        return SECONDARY_LIMIT_FALLBACK_SECONDS
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return SECONDARY_LIMIT_FALLBACK_SECONDS
+    if when.tzinfo is None:
+        return SECONDARY_LIMIT_FALLBACK_SECONDS
+    return max(when.timestamp() - time.time(), 0.0)
+
+
+# GraphQL error types that say the request itself is wrong; others (no type,
+# "Something went wrong ... may be the result of a timeout") are worth a retry.
+PERMANENT_GRAPHQL_ERRORS = frozenset(
+    {
+        "NOT_FOUND",
+        "FORBIDDEN",
+        "UNPROCESSABLE",
+        "INSUFFICIENT_SCOPES",
+        "MISSING_PAGINATION_BOUNDARIES",
+        "EXCESSIVE_PAGINATION",
+        "BAD_REQUEST",
+    }
+)
+
+
 def _classify_graphql(exc: QueryError) -> TransientError | PermanentError:
-    errors = exc.response.get("errors") or [] if isinstance(exc.response, dict) else []
-    kinds = {e.get("type") for e in errors if isinstance(e, dict)}
+    kinds = graphql_error_types(exc)
     if "RATE_LIMITED" in kinds:
         return TransientError("graphql rate limited", SECONDARY_LIMIT_FALLBACK_SECONDS)
-    return PermanentError(f"graphql: {exc}")
+    if kinds and kinds <= PERMANENT_GRAPHQL_ERRORS:
+        return PermanentError(f"graphql: {exc}")
+    return TransientError(f"graphql: {exc}")
 
 
 def graphql_error_types(exc: QueryError) -> set[str]:

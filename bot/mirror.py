@@ -170,7 +170,8 @@ class Mirror:
         comment_id = await self._known_comment(repository, number, marker)
         if comment_id is not None and await _edit(gh, repository, comment_id, payload):
             return
-        comment_id = await _find_marked(gh, repository, number, marker)
+        own = await self.services.bot_login()
+        comment_id = await _find_marked(gh, repository, number, marker, own)
         if comment_id is not None and await _edit(gh, repository, comment_id, payload):
             await self._remember(repository, number, marker, comment_id)
             return
@@ -263,14 +264,20 @@ async def _edit(
 
 
 async def _find_marked(
-    gh: InstallationAPI, repository: str, number: int, marker: str
+    gh: InstallationAPI, repository: str, number: int, marker: str, own: str | None
 ) -> int | None:
-    """The database forgot (restored backup?): look for the marker on GitHub."""
+    """The database forgot (restored backup?): look for the marker on GitHub.
+
+    Only the bot's own comments count: anyone can paste a marker into theirs.
+    """
+    if own is None:
+        return None
     line = marker_line(marker)
     async for comment in gh.getiter(
         "/repos/{owner}/{repo}/issues/{issue_number}/comments",
         url_vars={**split(repository), "issue_number": str(number)},
     ):
-        if (comment.get("body") or "").startswith(line):
+        author = (comment.get("user") or {}).get("login")
+        if author == own and (comment.get("body") or "").startswith(line):
             return int(comment["id"])
     return None

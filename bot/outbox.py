@@ -81,6 +81,16 @@ async def claim(
     return sorted(rows, key=lambda row: row.id)
 
 
+async def release_all_leases(sessions: SessionFactory) -> None:
+    """Embedded mode: one process owns the outbox, so any lease is a dead one."""
+    async with sessions.begin() as session:
+        await session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.state == OutboxState.PENDING)
+            .values(lease_expires_at=None)
+        )
+
+
 async def mark_done(sessions: SessionFactory, row_id: int) -> None:
     await _set(sessions, row_id, state=OutboxState.DONE, lease_expires_at=None)
 

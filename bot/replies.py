@@ -26,6 +26,14 @@ _environment = Environment(
 )
 
 
+def quiet(text: object) -> str:
+    """Text that names people without pinging them: a word joiner after "@"."""
+    return str(text).replace("@", "@\u2060")
+
+
+_environment.filters["quiet"] = quiet
+
+
 def marker_line(marker: str) -> str:
     return f"<!-- workflow-bot:{marker} -->"
 

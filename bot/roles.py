@@ -71,21 +71,41 @@ async def resolve_actor(
     config: RepoConfig,
     gh: InstallationAPI | None,
     *,
+    scope: str | None = None,
     impersonator_id: int | None = None,
 ) -> Actor:
     user = await remember_user(session, github_user)
-    role = await effective_role(settings, user, config, gh)
+    role = await effective_role(settings, user, config, gh, scope=scope)
     return Actor(user.id, user.login, role, impersonator_id)
 
 
 async def effective_role(
-    settings: Settings, user: User, config: RepoConfig, gh: InstallationAPI | None
+    settings: Settings,
+    user: User,
+    config: RepoConfig,
+    gh: InstallationAPI | None,
+    *,
+    scope: str | None = None,
 ) -> Role | None:
+    """The role `user` holds where `scope` (an account: owner of a repository).
+
+    A role a repository's file gave is stored to let the REST API list people,
+    but it holds only on that file's own account: anyone can install the App
+    on their own account and write a file there.
+    """
     if user.login.lower() in settings.super_admins:
         return Role.SUPER_ADMIN
-    if user.role is not None:
+    if user.role is not None and stored_role_holds(user, scope):
         return user.role
     return await config_role(gh, config, user.login)
+
+
+def stored_role_holds(user: User, scope: str | None) -> bool:
+    source = user.role_source or ""
+    if not source.startswith("config:") or scope is None:
+        return True
+    owner = source.removeprefix("config:").split("/")[0]
+    return owner.lower() == scope.split("/")[0].lower()
 
 
 async def sync_config_roles(

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 MANIFEST_FILE = Path(__file__).resolve().parent.parent / "app.yml"
 ENV_FILE = web.AppKey("env_file", Path)
-STATE = web.AppKey("setup_state", str)
+STATE = web.AppKey("setup_state", dict[str, str])
 
 
 def web_url(api_url: str) -> str:
@@ -69,12 +69,13 @@ async def setup_page(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     public_url = settings.public_url or f"{request.scheme}://{request.host}"
     return web.Response(
-        text=_page(settings, public_url, request.app[STATE]), content_type="text/html"
+        text=_page(settings, public_url, request.app[STATE]["value"]),
+        content_type="text/html",
     )
 
 
 async def setup_callback(request: web.Request) -> web.Response:
-    if request.query.get("state") != request.app[STATE]:
+    if request.query.get("state") != request.app[STATE]["value"]:
         raise web.HTTPBadRequest(text="setup state does not match; start again")
     code = request.query.get("code")
     if not code:
@@ -87,6 +88,8 @@ async def setup_callback(request: web.Request) -> web.Response:
         "/app-manifests/{code}/conversions", url_vars={"code": code}, data={}
     )
     write_env(request.app[ENV_FILE], credentials(answer))
+    # The state is good for one registration only.
+    request.app[STATE]["value"] = secrets.token_urlsafe(16)
     log.info("app registered", extra={"app_id": answer.get("id")})
     return web.Response(
         text=f"Registered App {answer.get('slug')!s}. Restart the server.",
@@ -119,8 +122,7 @@ def write_env(path: Path, values: dict[str, str]) -> None:
 
 def add_routes(app: web.Application, env_file: Path = Path(".env")) -> None:
     app[ENV_FILE] = env_file
-    app[STATE] = secrets.token_urlsafe(16)
+    app[STATE] = {"value": secrets.token_urlsafe(16)}
+    app.router.add_get("/", setup_page)
     app.router.add_get("/setup", setup_page)
     app.router.add_get("/setup/callback", setup_callback)
-    if not app[SETTINGS].can_call_github:
-        app.router.add_get("/", setup_page)

@@ -6,8 +6,11 @@ import hashlib
 import hmac
 import json
 import logging
+import re
+from pathlib import Path
 from typing import Any
 
+import yaml
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
@@ -19,6 +22,13 @@ log = logging.getLogger(__name__)
 
 # GitHub does not deliver payloads over 25 MB; nothing bigger is genuine.
 MAX_BODY_BYTES = 25 * 1024 * 1024
+KNOWN_EVENTS = frozenset(
+    yaml.safe_load((Path(__file__).parent.parent / "app.yml").read_text())[
+        "default_events"
+    ]
+) | {"installation", "installation_repositories", "ping"}
+SIGNATURE_SHAPE = re.compile(r"sha256=[0-9a-fA-F]{64}")
+MAX_DELIVERY_ID = 64
 KEPT_HEADERS = (
     "x-github-event",
     "x-github-delivery",
@@ -39,12 +49,21 @@ def error(status: int, code: str, message: str) -> web.Response:
     )
 
 
+def _event_label(request: web.Request, status: int) -> str:
+    if status >= 300:
+        return "refused"
+    event = request.headers.get("X-GitHub-Event", "")
+    return event if event in KNOWN_EVENTS else "other"
+
+
 @web.middleware
 async def count_answers(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every answer of the webhook view, by event and status, for /metrics."""
     response = await handler(request)
     if request.path == "/webhooks":
-        event = request.headers.get("X-GitHub-Event", "")[:64] or "none"
+        # Only verified deliveries name their event: a label per value an
+        # unsigned request made up would grow /metrics without bound.
+        event = _event_label(request, response.status)
         answer = str(response.status)
         metrics.DELIVERIES_RECEIVED.labels(event=event, answer=answer).inc()
     return response
@@ -58,9 +77,17 @@ def signature_matches(secret: str, body: bytes, header: str | None) -> bool:
     return hmac.compare_digest(expected, header.removeprefix("sha256="))
 
 
+def looks_signed(header: str | None) -> bool:
+    """A well-formed `sha256=<64 hex>` header, checked before reading any body."""
+    return bool(header) and SIGNATURE_SHAPE.fullmatch(header or "") is not None
+
+
 async def receive(request: web.Request) -> web.Response:
     if (request.content_length or 0) > MAX_BODY_BYTES:
         return error(413, "too_large", "webhook bodies are capped at 25 MiB")
+    if not looks_signed(request.headers.get("X-Hub-Signature-256")):
+        # Refuse before reading: an unsigned body costs us nothing.
+        return error(401, "bad_signature", "X-Hub-Signature-256 is missing or wrong")
     try:
         body = await request.read()
     except web.HTTPRequestEntityTooLarge:
@@ -80,6 +107,11 @@ async def _accept(request: web.Request, body: bytes) -> web.Response:
     if not event or not delivery_id:
         return error(
             400, "missing_header", "X-GitHub-Event and X-GitHub-Delivery are required"
+        )
+    if len(delivery_id) > MAX_DELIVERY_ID or len(event) > MAX_DELIVERY_ID:
+        # Cutting them would merge distinct deliveries under one id.
+        return error(
+            400, "bad_header", "X-GitHub-Delivery or X-GitHub-Event is too long"
         )
     payload = _json_object(body)
     if payload is None:
@@ -101,7 +133,7 @@ async def _accept(request: web.Request, body: bytes) -> web.Response:
 def _json_object(body: bytes) -> dict[str, Any] | None:
     try:
         payload = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         return None
     return payload if isinstance(payload, dict) else None
 
@@ -115,8 +147,8 @@ async def _store(
 ) -> bool:
     action = payload.get("action")
     delivery = inbox.NewDelivery(
-        delivery_id=delivery_id[:64],
-        event=event[:64],
+        delivery_id=delivery_id,
+        event=event,
         action=action[:64] if isinstance(action, str) else None,
         installation_id=subjects.installation_id(payload),
         repository_id=subjects.repository_id(payload),

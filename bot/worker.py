@@ -119,7 +119,7 @@ class Worker:
     async def _failed(
         self, row: Delivery, exc: Exception, fields: dict[str, Any]
     ) -> None:
-        kind = classify(exc)
+        kind = classify(exc) or _malformed(exc)
         settings = self.services.settings
         sessions = self.services.sessions
         fields["error"] = str(kind or exc)
@@ -174,6 +174,13 @@ class Worker:
             return
         metrics.EFFECTS.labels(topic=row.topic, outcome="done").inc()
         await outbox.mark_done(sessions, row.id)
+
+
+def _malformed(exc: Exception) -> PermanentError | None:
+    """A payload without the fields its event always has will not grow them."""
+    if isinstance(exc, (KeyError, TypeError)):
+        return PermanentError(f"malformed payload: {type(exc).__name__}: {exc}")
+    return None
 
 
 def _describe(exc: BaseException, kind: BaseException | None) -> str:

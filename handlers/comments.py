@@ -16,6 +16,7 @@ from bot.config import RepoConfig
 from bot.context import DeliveryContext
 from bot.rbac import Action, Actor
 from bot.workflow import Refused, Workflow, remember_user, task_for_issue
+from bot.workflow import view as workflow_view
 from handlers.scope import actor_of, config_of, issue_ref, workflow_for
 from storage.models import AuditEntry, Outcome, Role, Status, Task, TaskType, User
 
@@ -68,6 +69,12 @@ async def comment_created(event: sansio.Event, ctx: DeliveryContext) -> None:
 
 @router.register("issue_comment", action="edited")
 async def comment_edited(event: sansio.Event, ctx: DeliveryContext) -> None:
+    if (ctx.sender.get("id") or 0) != (event.data["comment"].get("user") or {}).get(
+        "id"
+    ):
+        # Someone with write access edited another person's comment: its
+        # commands would run in the author's name, so none run at all.
+        return
     before = ((event.data.get("changes") or {}).get("body") or {}).get("from") or ""
     after = event.data["comment"].get("body") or ""
     await _answer(ctx, grammar.new_commands(before, after))
@@ -120,7 +127,7 @@ async def _run_one(turn: Turn, item: grammar.ParseResult) -> None:
             replies.render(
                 "refused.md.j2",
                 login=turn.actor.login,
-                command=item.raw[:80],
+                command=f"/{item.name}",
                 reason=refusal.reason,
                 who_may=refusal.who_may,
             )
@@ -200,11 +207,16 @@ async def run_unclaim(turn: Turn, _command: grammar.Unclaim) -> None:
 @runs(grammar.Assign)
 async def run_assign(turn: Turn, command: grammar.Assign) -> None:
     task = turn.need_task()
-    if command.user.lower() != turn.actor.login.lower():
+    if command.user.lower() == turn.actor.login.lower():
+        # Assigning yourself is claiming, with the same checks.
+        decision = rbac.may_claim(turn.actor, workflow_view(task))
+    else:
         decision = rbac.may(turn.actor, Action.ASSIGN)
-        if not decision:
-            raise Refused.from_decision(decision)
+    if not decision:
+        raise Refused.from_decision(decision)
     user = await _user_named(turn, command.user)
+    if task.assignee_id not in (None, user.id) and turn.actor.role != Role.SUPER_ADMIN:
+        raise Refused("the task is assigned to someone else", "SUPER_ADMIN")
     await turn.workflow.assign(task, user, turn.actor)
 
 

@@ -55,7 +55,10 @@ async def actor_of(
     ctx: DeliveryContext, user: dict[str, Any], config: RepoConfig
 ) -> Actor:
     gh = ctx.gh if ctx.installation_id is not None else None
-    return await resolve_actor(ctx.session, ctx.services.settings, user, config, gh)
+    scope = ctx.repository.get("full_name")
+    return await resolve_actor(
+        ctx.session, ctx.services.settings, user, config, gh, scope=scope
+    )
 
 
 def issue_ref(ctx: DeliveryContext, issue: dict[str, Any]) -> IssueRef:

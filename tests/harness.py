@@ -97,9 +97,14 @@ class Bot:
         return answer
 
 
-async def start_bot(settings: Settings, env_file: Path | None = None) -> Bot:
+async def start_bot(
+    settings: Settings, env_file: Path | None = None, *, registration: bool = False
+) -> Bot:
     app: web.Application = create_app(
-        settings, run_worker=False, env_file=env_file or Path(".env.test-unused")
+        settings,
+        run_worker=False,
+        env_file=env_file or Path(".env.test-unused"),
+        registration=registration,
     )
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()

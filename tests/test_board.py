@@ -329,7 +329,7 @@ async def test_graphql_errors_with_http_200_leave_the_status_and_note_the_board(
     bot: Bot, gh: FakeGitHub, world: World
 ) -> None:
     number = await new_task(bot, world)
-    gh.graphql_error(times=1, message="Something went wrong", type="INTERNAL")
+    gh.graphql_error(times=1, message="Could not resolve the value", type="UNPROCESSABLE")
 
     await say(bot, world, number, "fred", "/claim")
 

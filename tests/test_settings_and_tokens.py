@@ -72,8 +72,10 @@ def test_worker_without_app_id_stops_with_one_clear_line(tmp_path: Path) -> None
     ]
 
 
-def test_serve_without_secret_stops_with_one_clear_line(tmp_path: Path) -> None:
-    result = run_cli("serve", env={}, cwd=tmp_path)
+def test_registered_serve_without_secret_stops_with_one_clear_line(
+    tmp_path: Path,
+) -> None:
+    result = run_cli("serve", env={"APP_ID": "12"}, cwd=tmp_path)
 
     assert result.returncode != 0
     assert "Traceback" not in result.stderr

@@ -272,7 +272,7 @@ async def test_history_and_why_answer_in_a_comment(
     await bot.handle("issue_comment", world.comment(number, "eve", "/history\n/why")[1])
 
     [reply] = replies(gh, world, number)
-    assert "History of this task" in reply and "@fred" in reply
+    assert "History of this task" in reply and "@\u2060fred" in reply
     assert "IN_PROGRESS" in reply and "/submit" in reply
 
 

@@ -343,3 +343,4 @@ async def test_health_and_metrics_report_the_inbox(bot: Bot) -> None:
 
     assert 'workflow_bot_inbox_depth{state="pending"} 1.0' in text
     assert 'answer="401"' in text and 'event="installation"' in text
+    assert 'event="refused"' in text
