@@ -222,6 +222,8 @@ class Workflow:
         target = Status(outcome.value)
         if not actor.is_system:
             self._require(rbac.may(actor, Action.REVIEW))
+            if await self._worked_on(task, actor):
+                raise Refused("nobody reviews their own work", "another reviewer")
         self._require(rbac.may_transition(actor, view(task), target))
         review = Review(
             task_id=task.id,
@@ -372,6 +374,19 @@ class Workflow:
         await outbox.enqueue(
             self.session, PUBLISH, {"name": name, "data": data, "subject": subject}
         )
+
+    async def _worked_on(self, task: Task, actor: Actor) -> bool:
+        """Claimed or submitted it once: unclaiming does not make a reviewer."""
+        found = await self.session.scalar(
+            select(AuditEntry.id)
+            .where(
+                AuditEntry.task_id == task.id,
+                AuditEntry.actor_id == actor.id,
+                AuditEntry.action.in_(("claim", "submit")),
+            )
+            .limit(1)
+        )
+        return found is not None
 
     @staticmethod
     def _require(decision: Decision) -> None:

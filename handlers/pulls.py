@@ -17,7 +17,7 @@ from bot.mirror import split
 from bot.rbac import Actor
 from bot.votes import standing_approvals
 from bot.workflow import Refused, Workflow, remember_user, task_for_issue
-from handlers.scope import config_of, workflow_for
+from handlers.scope import actor_of, config_of, workflow_for
 from storage.models import CheckResult, Outcome, Review, Status, Task, User
 
 log = logging.getLogger(__name__)
@@ -112,6 +112,12 @@ async def pull_request_changed(event: sansio.Event, ctx: DeliveryContext) -> Non
     if task is None:
         return
     config = await config_of(ctx)
+    if not await may_link(ctx, task, pull, config):
+        log.info(
+            "pull request not linked",
+            extra={"task": task.id, "pull": pull.get("number")},
+        )
+        return
     workflow = workflow_for(ctx, "pull_request", config)
     previous_sha = task.head_sha
     await _link(ctx, workflow, task, pull)
@@ -125,6 +131,27 @@ async def pull_request_changed(event: sansio.Event, ctx: DeliveryContext) -> Non
     await workflow.sync(task)  # the check run moves to the new head
     # Results for the new head may have arrived before this event did.
     await ciflow.evaluate(ctx, task, config)
+
+
+async def may_link(
+    ctx: DeliveryContext, task: Task, pull: dict[str, Any], config: RepoConfig
+) -> bool:
+    """Whose pull request may become a task's submission.
+
+    Anyone can write "Closes #12" in a PR; only the assignee may replace a
+    linked PR, and a first PR needs an author who holds a role, so an
+    outsider's PR (and its CI) cannot move someone else's task.
+    """
+    number = int(pull["number"])
+    author_id = (pull.get("user") or {}).get("id")
+    if task.pr_number == number or author_id == task.assignee_id:
+        return True
+    if task.pr_number is not None:
+        return False
+    author = await actor_of(ctx, pull["user"], config)
+    return author.role is not None and (
+        task.assignee_id is None or author.role in rbac.ADMINS
+    )
 
 
 async def _link(
