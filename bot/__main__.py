@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import secrets
+import shutil
 import signal
 import sys
+import tempfile
 import uuid
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from bot import auth, logs, outbox, reconcile
@@ -23,6 +27,7 @@ from bot.runtime import build_worker
 from bot.services import open_services
 from bot.settings import Settings, SettingsError, from_env, load_environment
 from storage import inbox, migrate
+from storage.models import DeliveryState
 
 
 def _settings(*, require_github: bool) -> Settings:
@@ -103,14 +108,19 @@ def cmd_receive(args: argparse.Namespace) -> None:
     settings = _settings(require_github=True)
     logs.configure(settings.log_level)
     body = Path(args.payload).read_bytes()
-    json.loads(body)  # refuse a broken file before storing anything
+    try:
+        action = json.loads(body).get("action")
+    except (ValueError, AttributeError):
+        sys.exit(f"workflow-bot: {args.payload} is not a JSON object")
+    if args.dry_run:
+        settings = _scratch_database(settings)
 
-    async def run() -> None:
+    async def run() -> bool:
         async with open_services(settings, dry_run=args.dry_run) as services:
             delivery = inbox.NewDelivery(
                 delivery_id=f"local-{uuid.uuid4()}",
                 event=args.event,
-                action=json.loads(body).get("action"),
+                action=action if isinstance(action, str) else None,
                 installation_id=None,
                 repository_id=None,
                 subject_key=f"local:{uuid.uuid4()}",
@@ -123,8 +133,22 @@ def cmd_receive(args: argparse.Namespace) -> None:
             row = await inbox.by_delivery_id(services.sessions, delivery.delivery_id)
             state = row.state if row else "missing"
             print(f"{delivery.delivery_id} {state} {row.last_error if row else ''}")
+            return row is not None and row.state == DeliveryState.DONE
 
-    asyncio.run(run())
+    if not asyncio.run(run()):
+        sys.exit(1)
+
+
+def _scratch_database(settings: Settings) -> Settings:
+    """A dry run works on a copy, so nothing it queues can run for real later."""
+    folder = Path(tempfile.mkdtemp(prefix="workflow-bot-dry-run-"))
+    scratch = folder / "dry-run.db"
+    source = settings.database_url.removeprefix("sqlite+aiosqlite:///")
+    if settings.is_sqlite and Path(source).is_file():
+        shutil.copyfile(source, scratch)
+    else:
+        print("dry run on an empty scratch database", file=sys.stderr)
+    return dataclasses.replace(settings, database_url=f"sqlite+aiosqlite:///{scratch}")
 
 
 def cmd_replay(args: argparse.Namespace) -> None:
@@ -242,6 +266,8 @@ def main(argv: list[str] | None = None) -> None:
         args.run(args)
     except SettingsError as exc:
         sys.exit(f"workflow-bot: {exc}")
+    except (aiohttp.ClientError, OSError) as exc:
+        sys.exit(f"workflow-bot: network error ({type(exc).__name__}): {exc}")
 
 
 if __name__ == "__main__":

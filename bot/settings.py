@@ -76,6 +76,26 @@ def load_environment(env_file: str | Path = ".env") -> dict[str, str]:
     return merged
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+DATABASE_SCHEMES = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
+
+
+def _checked(settings: Settings) -> Settings:
+    if settings.log_level not in LOG_LEVELS:
+        raise SettingsError(
+            f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, "
+            f"got {settings.log_level!r}"
+        )
+    if not settings.database_url.startswith(DATABASE_SCHEMES):
+        raise SettingsError(
+            "DATABASE_URL must start with sqlite+aiosqlite:// or "
+            f"postgresql+asyncpg://, got {settings.database_url.split(':')[0]!r}"
+        )
+    if settings.max_attempts < 1:
+        raise SettingsError("MAX_ATTEMPTS must be at least 1")
+    return settings
+
+
 def from_env(env: Mapping[str, str]) -> Settings:
     """Build the one settings object; raise SettingsError naming a bad variable."""
     secret = _text(env, "WEBHOOK_SECRET")
@@ -84,28 +104,31 @@ def from_env(env: Mapping[str, str]) -> Settings:
             "WEBHOOK_SECRET is not set: deliveries cannot be verified without it"
         )
     api_url = (_text(env, "GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")
-    return Settings(
-        webhook_secret=secret,
-        app_id=_text(env, "APP_ID"),
-        private_key=_private_key(env),
-        database_url=_text(env, "DATABASE_URL") or DEFAULT_DATABASE_URL,
-        github_api_url=api_url,
-        github_graphql_url=_text(env, "GITHUB_GRAPHQL_URL") or graphql_url_for(api_url),
-        host=_text(env, "HOST") or "0.0.0.0",
-        port=_integer(env, "PORT", 3000),
-        super_admins=_logins(env.get("SUPER_ADMINS", "")),
-        app_slug=_text(env, "APP_SLUG"),
-        client_id=_text(env, "GITHUB_CLIENT_ID"),
-        client_secret=_text(env, "GITHUB_CLIENT_SECRET"),
-        api_secret=_text(env, "API_SECRET"),
-        github_web_url=_web_url(env),
-        amqp_url=_text(env, "AMQP_URL"),
-        public_url=_text(env, "PUBLIC_URL"),
-        worker_concurrency=_integer(env, "WORKER_CONCURRENCY", 8),
-        max_attempts=_integer(env, "MAX_ATTEMPTS", 8),
-        retry_base_seconds=_number(env, "RETRY_BASE_SECONDS", 2.0),
-        reconcile_interval_seconds=_number(env, "RECONCILE_INTERVAL_SECONDS", 0.0),
-        log_level=(_text(env, "LOG_LEVEL") or "INFO").upper(),
+    return _checked(
+        Settings(
+            webhook_secret=secret,
+            app_id=_text(env, "APP_ID"),
+            private_key=_private_key(env),
+            database_url=_text(env, "DATABASE_URL") or DEFAULT_DATABASE_URL,
+            github_api_url=api_url,
+            github_graphql_url=_text(env, "GITHUB_GRAPHQL_URL")
+            or graphql_url_for(api_url),
+            host=_text(env, "HOST") or "0.0.0.0",
+            port=_integer(env, "PORT", 3000),
+            super_admins=_logins(env.get("SUPER_ADMINS", "")),
+            app_slug=_text(env, "APP_SLUG"),
+            client_id=_text(env, "GITHUB_CLIENT_ID"),
+            client_secret=_text(env, "GITHUB_CLIENT_SECRET"),
+            api_secret=_text(env, "API_SECRET"),
+            github_web_url=_web_url(env),
+            amqp_url=_text(env, "AMQP_URL"),
+            public_url=_text(env, "PUBLIC_URL"),
+            worker_concurrency=_integer(env, "WORKER_CONCURRENCY", 8),
+            max_attempts=_integer(env, "MAX_ATTEMPTS", 8),
+            retry_base_seconds=_number(env, "RETRY_BASE_SECONDS", 2.0),
+            reconcile_interval_seconds=_number(env, "RECONCILE_INTERVAL_SECONDS", 0.0),
+            log_level=(_text(env, "LOG_LEVEL") or "INFO").upper(),
+        )
     )
 
 

@@ -53,8 +53,17 @@ async def test_receive_dry_run_prints_writes_and_sends_none(
     assert gh.writes() == []
     assert gh.issue(world.repo, 1)["labels"] == []
 
+    assert (
+        "issues.opened done" not in (await _run(["deliveries"], env, tmp_path)).stdout
+    )
+    # A dry run leaves nothing behind that a real worker could carry out.
+    real = await _run(
+        ["receive", "--event", "issues", "--payload", str(path)], env, tmp_path
+    )
+    assert real.returncode == 0, real.stderr
     listing = await _run(["deliveries"], env, tmp_path)
     assert "issues.opened done" in listing.stdout
+    assert "status: todo" in gh.issue(world.repo, 1)["labels"]
 
 
 async def _run(
@@ -86,3 +95,11 @@ def test_replay_of_unknown_delivery_says_so(tmp_path: Path) -> None:
 
     assert result.returncode != 0
     assert "no stored delivery nope" in result.stderr
+
+
+def test_bad_log_level_and_database_url_stop_with_one_line(tmp_path: Path) -> None:
+    for name, value in (("LOG_LEVEL", "bogus"), ("DATABASE_URL", "nonsense://x")):
+        result = cli("migrate", env={"WEBHOOK_SECRET": "s", name: value}, cwd=tmp_path)
+        assert result.returncode != 0
+        [line] = result.stderr.strip().splitlines()
+        assert line.startswith("workflow-bot: ") and name in line
