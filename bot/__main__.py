@@ -1,4 +1,5 @@
-"""Command line: serve, worker, migrate, receive, replay, deliveries, token, setup."""
+"""Command line: serve, worker, migrate, receive, replay, deliveries, token, setup,
+reconcile."""
 
 from __future__ import annotations
 
