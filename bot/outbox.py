@@ -17,6 +17,8 @@ from storage.models import OutboxEvent, OutboxState, utcnow
 log = logging.getLogger(__name__)
 
 Effect = Callable[[dict[str, Any]], Awaitable[None]]
+# Set in a session's `info` when work was queued in it: the worker then looks.
+QUEUED = "outbox_queued"
 
 
 async def enqueue(
@@ -27,6 +29,7 @@ async def enqueue(
     dedup_key: str | None = None,
 ) -> None:
     """Record work for after commit; a pending row with the same key absorbs it."""
+    session.info[QUEUED] = True
     values = {
         "topic": topic,
         "payload": payload,

@@ -35,6 +35,8 @@ class Worker:
         self.router = router
         self.effects = effects
         self.concurrency = max(services.settings.worker_concurrency, 1)
+        self._queued_effects = False
+        self._outbox_checked = 0.0
         # Jobs that live as long as `run` (scheduled reconcile), given its stop.
         self.background: list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = []
 
@@ -68,11 +70,23 @@ class Worker:
             self.services.sessions, limit=self.concurrency, lease=LEASE
         )
         await asyncio.gather(*(self.process(row) for row in deliveries))
+        if not self._outbox_due(busy=bool(deliveries)):
+            return len(deliveries)
+        self._outbox_checked = time.monotonic()
+        self._queued_effects = False
         effects = await outbox.claim(
             self.services.sessions, limit=self.concurrency * 4, lease=LEASE
         )
         await self._run_effects(effects)
         return len(deliveries) + len(effects)
+
+    def _outbox_due(self, *, busy: bool) -> bool:
+        """Skip the outbox query while deliveries queue nothing, up to a second.
+
+        Idle steps always look: the REST API and retries fill it too.
+        """
+        waited = time.monotonic() - self._outbox_checked
+        return not busy or self._queued_effects or waited >= IDLE_POLL_SECONDS
 
     async def process(self, row: Delivery) -> None:
         started = time.perf_counter()
@@ -107,6 +121,8 @@ class Worker:
                 outcome = "handled"
             # Done only together with the work: a crash before commit retries.
             await inbox.finish(session, row.id)
+        if session.info.get(outbox.QUEUED):
+            self._queued_effects = True
         return outcome
 
     async def _is_own(self, payload: dict[str, Any]) -> bool:
