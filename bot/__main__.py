@@ -165,6 +165,8 @@ def cmd_replay(args: argparse.Namespace) -> None:
 def cmd_token(args: argparse.Namespace) -> None:
     """Print an API token for a user: for operators and scripts."""
     settings = _settings(require_github=False)
+    if not settings.api_secret:
+        sys.exit("workflow-bot: API_SECRET is not set: tokens cannot be signed")
     lifetime = timedelta(hours=args.hours)
     try:
         issued = _run_with_services(
