@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,16 @@ from bot.rbac import Action, Actor
 from bot.workflow import Refused, Workflow, remember_user, task_for_issue
 from bot.workflow import view as workflow_view
 from handlers.scope import actor_of, config_of, issue_ref, workflow_for
-from storage.models import AuditEntry, Outcome, Role, Status, Task, TaskType, User
+from storage.models import (
+    AnsweredComment,
+    AuditEntry,
+    Outcome,
+    Role,
+    Status,
+    Task,
+    TaskType,
+    User,
+)
 
 router = Router()
 
@@ -83,6 +93,8 @@ async def comment_edited(event: sansio.Event, ctx: DeliveryContext) -> None:
 async def _answer(ctx: DeliveryContext, parsed: list[grammar.ParseResult]) -> None:
     if not parsed or ctx.sender.get("type") == "Bot":
         return  # other bots' comments are never parsed
+    if await _already_answered(ctx):
+        return
     config = await config_of(ctx)
     turn = Turn(
         ctx=ctx,
@@ -94,6 +106,20 @@ async def _answer(ctx: DeliveryContext, parsed: list[grammar.ParseResult]) -> No
     for item in parsed:
         await _run_one(turn, item)
     await _respond(turn)
+
+
+async def _already_answered(ctx: DeliveryContext) -> bool:
+    """True when this very body of this comment has had its commands run."""
+    comment = ctx.payload["comment"]
+    digest = hashlib.sha256((comment.get("body") or "").encode()).hexdigest()
+    row = await ctx.session.get(AnsweredComment, int(comment["id"]))
+    if row is not None and row.body_sha == digest:
+        return True
+    if row is None:
+        ctx.session.add(AnsweredComment(comment_id=int(comment["id"]), body_sha=digest))
+    else:
+        row.body_sha = digest
+    return False
 
 
 async def _task_of(ctx: DeliveryContext) -> Task | None:

@@ -440,3 +440,19 @@ class ReconcileProgress(Base):
     last_task_id: Mapped[int] = mapped_column(BigInteger, default=0)
     lease_expires_at: Mapped[datetime | None]  # set while a pass works on it
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AnsweredComment(Base):
+    """The body of a comment whose commands already ran.
+
+    GitHub can deliver one comment twice under different delivery ids (an App
+    and a repository webhook, or a `replay`): its commands run once per body.
+    """
+
+    __tablename__ = "answered_comments"
+
+    comment_id: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, autoincrement=False
+    )
+    body_sha: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

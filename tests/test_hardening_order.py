@@ -8,9 +8,11 @@ from sqlalchemy import select
 from bot import outbox
 from bot.worker import LEASE
 from storage import inbox
+from storage.models import Status
 from tests.fakegithub import FakeGitHub
 from tests.harness import Bot
 from tests.payloads import World, make_world
+from tests.prpayloads import task_of
 
 
 @pytest.fixture
@@ -59,3 +61,21 @@ async def test_outbox_leases_are_released_at_restart_like_inbox_leases(
         "status: todo",
         "type: feature",
     ], "labels wait for the 5-minute outbox lease after a restart"
+
+
+async def test_same_comment_redelivered_with_new_id_acts_once_and_keeps_answer(
+    bot: Bot, gh: FakeGitHub, world: World
+) -> None:
+    """A comment delivered twice under two delivery ids (a manual redeliver)
+    must not be run twice; the first answer must not be replaced by a refusal."""
+    number, payload = world.open_issue("dana")
+    await bot.handle("issues", payload)
+    for author, body in (("fred", "/claim"), ("fred", "/submit")):
+        await bot.handle("issue_comment", world.comment(number, author, body)[1])
+    _, approve = world.comment(number, "quinn", "/approve\n/why")
+    await bot.handle("issue_comment", approve)
+    first = bot_replies(gh, world, number)
+    await bot.handle("issue_comment", approve)  # new delivery id, same comment
+    second = bot_replies(gh, world, number)
+    assert (await task_of(bot, number)).status == Status.APPROVED
+    assert second == first, (first, second)
