@@ -47,8 +47,7 @@ def _registration_settings() -> Settings:
     env = load_environment()
     if env.get("APP_ID", "").strip():
         return from_env(env)
-    env.setdefault("WEBHOOK_SECRET", secrets.token_hex(32))
-    if not env["WEBHOOK_SECRET"].strip():
+    if not env.get("WEBHOOK_SECRET", "").strip():
         env["WEBHOOK_SECRET"] = secrets.token_hex(32)
     return from_env(env)
 

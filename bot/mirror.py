@@ -8,6 +8,7 @@ from typing import Any
 
 from gidgethub import BadRequest, InvalidField
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import RepoConfig
 from bot.github import InstallationAPI
@@ -214,26 +215,14 @@ class Mirror:
         self, repository: str, number: int, marker: str
     ) -> int | None:
         async with self.services.sessions() as session:
-            found = await session.scalar(
-                select(BotComment.comment_id).where(
-                    BotComment.repository == repository,
-                    BotComment.issue_number == number,
-                    BotComment.marker == marker,
-                )
-            )
-        return int(found) if found is not None else None
+            row = await _bot_comment(session, repository, number, marker)
+        return row.comment_id if row is not None else None
 
     async def _remember(
         self, repository: str, number: int, marker: str, comment_id: int
     ) -> None:
         async with self.services.sessions.begin() as session:
-            row = await session.scalar(
-                select(BotComment).where(
-                    BotComment.repository == repository,
-                    BotComment.issue_number == number,
-                    BotComment.marker == marker,
-                )
-            )
+            row = await _bot_comment(session, repository, number, marker)
             if row is None:
                 session.add(
                     BotComment(
@@ -245,6 +234,19 @@ class Mirror:
                 )
             else:
                 row.comment_id = comment_id
+
+
+async def _bot_comment(
+    session: AsyncSession, repository: str, number: int, marker: str
+) -> BotComment | None:
+    """Where the bot's comment with `marker` on an issue lives, if known."""
+    return await session.scalar(
+        select(BotComment).where(
+            BotComment.repository == repository,
+            BotComment.issue_number == number,
+            BotComment.marker == marker,
+        )
+    )
 
 
 async def _edit(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +15,6 @@ from storage.models import OutboxEvent, OutboxState, utcnow
 
 log = logging.getLogger(__name__)
 
-Effect = Callable[[dict[str, Any]], Awaitable[None]]
 # Set in a session's `info` when work was queued in it: the worker then looks.
 QUEUED = "outbox_queued"
 

@@ -23,10 +23,6 @@ TEAM_CACHE_SECONDS = 300
 _team_members: TTLCache[tuple[str, str, str], bool] = TTLCache(8192, TEAM_CACHE_SECONDS)
 
 
-def forget_teams() -> None:
-    _team_members.clear()
-
-
 async def is_team_member(gh: InstallationAPI, team: str, login: str) -> bool:
     """`@org/team` membership, asked of GitHub and cached for five minutes."""
     org, _, slug = team.lstrip("@").partition("/")

@@ -31,14 +31,11 @@ class NewDelivery:
 
 
 def row_columns() -> tuple[str, ...]:
-    return tuple(_row(NewDelivery("", "", None, None, None, "", {}, b"")))
+    return tuple(row_values(NewDelivery("", "", None, None, None, "", {}, b"")))
 
 
 def row_values(delivery: NewDelivery) -> dict[str, Any]:
-    return _row(delivery)
-
-
-def _row(delivery: NewDelivery) -> dict[str, Any]:
+    """The inbox row of a new delivery, column by column."""
     now = utcnow()
     return {
         "delivery_id": delivery.delivery_id,
@@ -82,7 +79,7 @@ async def store_many(
     statement = _insert(_dialect(session))
     inserted = set()
     for delivery_id, index in first.items():
-        result = await session.execute(statement, _row(deliveries[index]))
+        result = await session.execute(statement, row_values(deliveries[index]))
         if result.first() is not None:
             inserted.add(delivery_id)
     return [
